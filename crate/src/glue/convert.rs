@@ -1,0 +1,41 @@
+//! Conversions between JS values and the OS layer's types, and error mapping.
+
+use crate::error::IpcError;
+
+/// Errors cross into JS as a napi error whose message carries the stable code, errno and
+/// syscall, separated by U+001F; the facade (src/backend.ts) turns it into an `IpcError`.
+pub fn to_napi(e: IpcError) -> napi::Error {
+    let errno = e.errno.map(|n| n.to_string()).unwrap_or_default();
+    napi::Error::new(
+        napi::Status::GenericFailure,
+        format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            e.code.as_str(),
+            errno,
+            e.syscall.unwrap_or(""),
+            e.message
+        ),
+    )
+}
+
+pub trait OrNapi<T> {
+    fn or_napi(self) -> napi::Result<T>;
+}
+
+impl<T> OrNapi<T> for crate::error::Result<T> {
+    fn or_napi(self) -> napi::Result<T> {
+        self.map_err(to_napi)
+    }
+}
+
+/// A JS number that must be a non-negative safe integer (the facade checks first; this
+/// keeps the glue safe on its own).
+pub fn to_u64(value: f64, what: &str) -> napi::Result<u64> {
+    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+    if !(value.is_finite() && value.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&value)) {
+        return Err(to_napi(IpcError::invalid(format!(
+            "{what} must be a non-negative safe integer, got {value}"
+        ))));
+    }
+    Ok(value as u64)
+}

@@ -1,0 +1,11 @@
+//! ipckit's native core.
+//!
+//! Two layers live here and never mix: the OS modules (`shm`, `mapping`, `error`, ...) make
+//! syscalls and know nothing of napi; `glue/` holds every `#[napi]` item: argument checks,
+//! handle classes and error mapping, with no syscalls of its own.
+
+pub mod error;
+pub mod mapping;
+pub mod shm;
+
+pub mod glue;

@@ -1,0 +1,8 @@
+export { IpcError, type IpcErrorCode } from "./errors.js";
+export { backend, capabilities, diagnostics, type BackendName, type Diagnostics, type Feature } from "./backend.js";
+export {
+  SharedMemory,
+  type SharedMemoryCreateOptions,
+  type SharedMemoryFromFileOptions,
+  type SharedMemoryOpenOptions,
+} from "./shared-memory.js";
