@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+import process from "node:process";
+import { runDoctor } from "./commands/doctor.js";
+
+type Command = (args: readonly string[]) => number | Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; help: string }> = {
+  doctor: { run: runDoctor, help: "backend, capabilities and kernel limits, with advice (--json for machines)" },
+};
+
+function usage(): string {
+  const lines = ["usage: ipckit <command> [options]", "", "commands:"];
+  for (const [name, { help }] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${help}`);
+  return lines.join("\n");
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    console.error(`ipckit: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
+    return 2;
+  }
+  return command.run(args);
+}
+
+process.exitCode = await main(process.argv.slice(2));
