@@ -58,6 +58,14 @@ export function resolveAuth(opts: Partial<AuthOptions>, raw: boolean): ResolvedA
   return { key, handshakeTimeout };
 }
 
+const CHALLENGE = new TextEncoder().encode("#CHALLENGE#");
+
+function startsWithChallenge(payload: Uint8Array): boolean {
+  if (payload.length < CHALLENGE.length) return false;
+  for (let i = 0; i < CHALLENGE.length; i++) if (payload[i] !== CHALLENGE[i]) return false;
+  return true;
+}
+
 /** Above this a message is written as header + payload (no copy); below, as one joined buffer (one syscall). */
 const JOIN_LIMIT = 64 * 1024;
 /** Stop reading from the socket while this much is received but not yet taken. */
@@ -82,6 +90,10 @@ export class Connection extends Handle {
   #gone: IpcError | undefined;
   #paused = false;
   #handedOff = false;
+  #peerEnded = false;
+  /** A keyless client: a challenge as first frame means the server wants an authKey. */
+  #refuseChallenge = false;
+  #frames = 0;
   #label: string;
 
   /** @internal Use Pipe(), connect(), Listener.accept() or Connection.fromFd(). */
@@ -133,11 +145,14 @@ export class Connection extends Handle {
     socket.on("end", () => {
       if (this.#decoder !== undefined && !this.#decoder.atBoundary) {
         this.#broken(new IpcError("ERR_IPC_CLOSED", `${this.#label}: the peer closed the connection in the middle of a message; the partial message was discarded`));
+      } else if (this.#raw) {
+        // A raw peer that shut down its side may still read our reply (half-close).
+        this.#inbox.fail(new IpcError("ERR_IPC_CLOSED", `${this.#label}: the peer finished sending`));
+        this.#peerEnded = true;
       } else {
         this.#broken(new IpcError("ERR_IPC_CLOSED", `${this.#label}: the peer closed the connection`), true);
+        socket.end();
       }
-      // Framed peers are done when they end; raw peers may still read our reply (half-close).
-      if (!this.#raw) socket.end();
     });
     socket.on("error", (error) => this.#broken(socketError(error, "socket")));
     socket.on("close", () => this.#broken(new IpcError("ERR_IPC_CLOSED", `${this.#label}: the connection closed`), true));
@@ -151,6 +166,10 @@ export class Connection extends Handle {
   }
 
   #deliver(payload: Uint8Array): void {
+    if (this.#refuseChallenge && this.#frames++ === 0 && startsWithChallenge(payload)) {
+      this.#broken(new IpcError("ERR_IPC_PERMISSION", `${this.#label}: the server requires an authKey`));
+      return;
+    }
     this.#inbox.push(payload);
     if (!this.#paused && this.#inbox.length >= INBOX_HIGH_WATER) {
       this.#paused = true;
@@ -274,7 +293,7 @@ export class Connection extends Handle {
     this.ensureOpen();
     const payload = this.#inbox.tryShift();
     if (payload === undefined) {
-      if (this.#inbox.failed) throw this.#gone;
+      if (this.#inbox.failed) throw this.#inbox.failure;
       return undefined;
     }
     return this.#decode(payload);
@@ -296,7 +315,7 @@ export class Connection extends Handle {
       try {
         value = await this.receive();
       } catch (error) {
-        if (this.closed || (error instanceof IpcError && error === this.#gone && this.#cleanEnd())) return;
+        if (this.closed || (error instanceof IpcError && error.code === "ERR_IPC_CLOSED" && this.#cleanEnd())) return;
         throw error;
       }
       yield value;
@@ -304,7 +323,26 @@ export class Connection extends Handle {
   }
 
   #cleanEnd(): boolean {
+    if (this.#peerEnded) return true;
     return this.#gone !== undefined && !this.#gone.message.includes("middle of a message") && this.#gone.code === "ERR_IPC_CLOSED";
+  }
+
+  /** @internal connect() without an authKey. */
+  refuseChallenge(): void {
+    this.#refuseChallenge = true;
+  }
+
+  /**
+   * Finishes sending: the peer sees the end of the stream after what was already sent, and we
+   * can still receive (what a plain, non-ipckit server may wait for before replying).
+   */
+  end(): void {
+    this.ensureOpen();
+    if (this.#socket === undefined) {
+      void this.#ready.then(() => this.#socket?.end());
+      return;
+    }
+    this.#socket.end();
   }
 
   /** @internal The frame-level view the handshake uses. */

@@ -148,6 +148,7 @@ export async function connect(address: string, options?: ConnectOptions): Promis
   const started = Date.now();
   const socket = await connectSocket(parsed, { timeout, signal, allowHalfOpen: resolved.raw });
   const connection = new Connection(socket, resolved, `Connection(${formatAddress(parsed)})`);
+  if (auth.key === undefined && !resolved.raw) connection.refuseChallenge();
   if (auth.key !== undefined) {
     const left = timeout === undefined ? auth.handshakeTimeout : Math.max(0, Math.min(auth.handshakeTimeout, timeout - (Date.now() - started)));
     const handshake = connection.authenticate(auth.key, "client", left);

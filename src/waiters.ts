@@ -30,6 +30,10 @@ export class WaitQueue<T> {
     return this.#failed;
   }
 
+  get failure(): unknown {
+    return this.#failure;
+  }
+
   push(item: T): void {
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) waiter.resolve(item);

@@ -72,19 +72,20 @@ function openBlocking(path: string, flags: number, unblockFlags: number, signal:
     let aborted = false;
     const onAbort = (): void => {
       aborted = true;
-      reject(signal!.reason);
-      // Be the peer for an instant, so the pool thread parked in open() comes back.
+      // Be the peer for an instant, so the pool thread parked in open() comes back; reject once
+      // it has and its descriptor is closed, so no half-open end lingers to confuse the next open.
       try {
         fs.closeSync(fs.openSync(path, unblockFlags | fs.constants.O_NONBLOCK));
       } catch {
-        // nobody is waiting any more
+        reject(signal!.reason);
       }
     };
     signal?.addEventListener("abort", onAbort, { once: true });
     fs.open(path, flags, (error, fd) => {
       signal?.removeEventListener("abort", onAbort);
       if (aborted) {
-        if (!error) fs.close(fd, () => undefined);
+        if (!error) fs.closeSync(fd);
+        reject(signal!.reason);
         return;
       }
       if (error) reject(fsError(error, `open ${path}`));

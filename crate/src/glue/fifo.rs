@@ -7,7 +7,7 @@ use crate::fifo::{self, Io};
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 use std::os::fd::OwnedFd;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::sync::watch;
@@ -29,8 +29,19 @@ fn watch_fd(fd: OwnedFd, interest: Interest) -> napi::Result<Arc<Shared>> {
     Ok(Arc::new(Shared { fd, closed }))
 }
 
-fn take(slot: &mut Option<Arc<Shared>>) {
-    if let Some(shared) = slot.take() {
+/// The handle's descriptor; a Mutex because `close()` may run while an async call holds `&self`.
+type Slot = Mutex<Option<Arc<Shared>>>;
+
+fn get(slot: &Slot, what: &str) -> napi::Result<Arc<Shared>> {
+    slot.lock()
+        .map_err(|_| closed_error(what))?
+        .clone()
+        .ok_or_else(|| closed_error(what))
+}
+
+fn take(slot: &Slot) {
+    let shared = slot.lock().ok().and_then(|mut s| s.take());
+    if let Some(shared) = shared {
         shared.closed.send_replace(true);
     }
 }
@@ -42,12 +53,12 @@ pub fn fifo_create(path: String, mode: u32) -> napi::Result<()> {
 
 #[napi]
 pub struct NativeFifoReader {
-    shared: Option<Arc<Shared>>,
+    shared: Slot,
 }
 
 #[napi]
 pub struct NativeFifoWriter {
-    shared: Option<Arc<Shared>>,
+    shared: Slot,
 }
 
 /// Opens the read end at once; reads wait for a writer and data.
@@ -55,7 +66,7 @@ pub struct NativeFifoWriter {
 pub async fn fifo_open_reader(path: String) -> napi::Result<NativeFifoReader> {
     let fd = fifo::open_reader(&path).or_napi()?;
     Ok(NativeFifoReader {
-        shared: Some(watch_fd(fd, Interest::READABLE)?),
+        shared: Mutex::new(Some(watch_fd(fd, Interest::READABLE)?)),
     })
 }
 
@@ -65,7 +76,7 @@ pub async fn fifo_try_open_writer(path: String) -> napi::Result<Option<NativeFif
     match fifo::try_open_writer(&path).or_napi()? {
         None => Ok(None),
         Some(fd) => Ok(Some(NativeFifoWriter {
-            shared: Some(watch_fd(fd, Interest::WRITABLE)?),
+            shared: Mutex::new(Some(watch_fd(fd, Interest::WRITABLE)?)),
         })),
     }
 }
@@ -75,10 +86,7 @@ impl NativeFifoReader {
     /// The next chunk of at most `max` bytes, or null at EOF (every writer has closed).
     #[napi]
     pub async fn read(&self, max: u32) -> napi::Result<Option<Buffer>> {
-        let shared = self
-            .shared
-            .clone()
-            .ok_or_else(|| closed_error("FifoReader"))?;
+        let shared = get(&self.shared, "FifoReader")?;
         let mut closed = shared.closed.subscribe();
         let mut buf = vec![0u8; max.max(1) as usize];
         loop {
@@ -103,8 +111,8 @@ impl NativeFifoReader {
     }
 
     #[napi]
-    pub fn close(&mut self) {
-        take(&mut self.shared);
+    pub fn close(&self) {
+        take(&self.shared);
     }
 }
 
@@ -113,10 +121,7 @@ impl NativeFifoWriter {
     /// Writes all of `data`, waiting (without a thread) while the pipe is full: backpressure.
     #[napi]
     pub async fn write(&self, data: Buffer) -> napi::Result<()> {
-        let shared = self
-            .shared
-            .clone()
-            .ok_or_else(|| closed_error("FifoWriter"))?;
+        let shared = get(&self.shared, "FifoWriter")?;
         let mut closed = shared.closed.subscribe();
         let mut offset = 0usize;
         while offset < data.len() {
@@ -140,16 +145,13 @@ impl NativeFifoWriter {
     /// Writes all of `data`, blocking the calling thread while the pipe is full.
     #[napi]
     pub fn write_sync(&self, data: Buffer, timeout: Option<f64>) -> napi::Result<()> {
-        let shared = self
-            .shared
-            .as_ref()
-            .ok_or_else(|| closed_error("FifoWriter"))?;
+        let shared = get(&self.shared, "FifoWriter")?;
         let timeout = timeout.map(|t| to_u64(t.ceil(), "timeout")).transpose()?;
         fifo::write_all_blocking(shared.fd.get_ref(), &data, timeout).or_napi()
     }
 
     #[napi]
-    pub fn close(&mut self) {
-        take(&mut self.shared);
+    pub fn close(&self) {
+        take(&self.shared);
     }
 }
