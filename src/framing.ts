@@ -27,10 +27,21 @@ export function frameHeader(length: number): Uint8Array {
 
 /** Header and payload in one buffer: one write, one syscall, for small messages. */
 export function frameSmall(payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + payload.length);
-  new DataView(out.buffer).setInt32(0, payload.length);
+  // Buffer.allocUnsafe takes small buffers from a pool and skips zero-filling: measurably
+  // cheaper per message than new Uint8Array in Node, and Deno and Bun provide it too.
+  const out = Buffer.allocUnsafe(4 + payload.length);
+  const n = payload.length;
+  out[0] = n >>> 24;
+  out[1] = (n >>> 16) & 255;
+  out[2] = (n >>> 8) & 255;
+  out[3] = n & 255;
   out.set(payload, 4);
   return out;
+}
+
+/** The signed big-endian int32 at `at` (no DataView allocated per frame). */
+function int32At(b: Uint8Array, at: number): number {
+  return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
 }
 
 export function tooLarge(length: number, max: number, side: "send" | "receive"): IpcError {
@@ -105,12 +116,12 @@ export class FrameDecoder {
 
   #peekInt32(): number {
     const first = this.#chunks[0]!;
-    if (first.length >= 4) return new DataView(first.buffer, first.byteOffset, 4).getInt32(0);
+    if (first.length >= 4) return int32At(first, 0);
     const head = this.#take(4);
     // Put it back as its own chunk so the regular path reads it.
     this.#chunks.unshift(head);
     this.#buffered += 4;
-    return new DataView(head.buffer, head.byteOffset, 4).getInt32(0);
+    return int32At(head, 0);
   }
 
   #drain(): void {

@@ -71,12 +71,32 @@ export class WaitQueue<T> {
     return dropped;
   }
 
-  shift(options: WaitOptions = {}): Promise<T> {
-    if (this.length > 0) return Promise.resolve(this.tryShift()!);
+  /**
+   * The next item, waiting if needed; `map` turns it into the result (its exceptions reject).
+   * The path without timeout or signal allocates one Promise and one small waiter.
+   */
+  shift<R = T>(options: WaitOptions = {}, map?: (item: T) => R): Promise<R> {
+    if (this.length > 0) {
+      const item = this.tryShift()!;
+      if (map === undefined) return Promise.resolve(item as unknown as R);
+      try {
+        return Promise.resolve(map(item));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     if (this.#failed) return Promise.reject(this.#failure);
     const { timeout, signal } = options;
     if (signal?.aborted === true) return Promise.reject(signal.reason);
-    return new Promise<T>((resolve, reject) => {
+    if (timeout === undefined && signal === undefined) {
+      return new Promise<R>((resolve, reject) => {
+        this.#waiters.push({
+          resolve: map === undefined ? (resolve as (v: T) => void) : (item) => settleMapped(item, map, resolve, reject),
+          reject,
+        });
+      });
+    }
+    return new Promise<R>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const onAbort = (): void => {
         settle();
@@ -89,9 +109,10 @@ export class WaitQueue<T> {
         signal?.removeEventListener("abort", onAbort);
       };
       const waiter: Waiter<T> = {
-        resolve: (value) => {
+        resolve: (item) => {
           settle();
-          resolve(value);
+          if (map === undefined) resolve(item as unknown as R);
+          else settleMapped(item, map, resolve, reject);
         },
         reject: (error) => {
           settle();
@@ -108,4 +129,15 @@ export class WaitQueue<T> {
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
+}
+
+function settleMapped<T, R>(item: T, map: (item: T) => R, resolve: (value: R) => void, reject: (error: unknown) => void): void {
+  let value: R;
+  try {
+    value = map(item);
+  } catch (error) {
+    reject(error);
+    return;
+  }
+  resolve(value);
 }

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import process from "node:process";
 import { IpcError } from "../errors.js";
 
 /**
@@ -29,6 +30,68 @@ function fsError(error: unknown, what: string): IpcError {
   if (code === "EACCES" || code === "EPERM") return new IpcError("ERR_IPC_PERMISSION", message, options);
   if (code === "EPIPE" || code === "EBADF" || code === "ERR_STREAM_DESTROYED") return new IpcError("ERR_IPC_CLOSED", message, options);
   return new IpcError("ERR_IPC_OS", message, options);
+}
+
+const isDeno = (process.versions as Record<string, string | undefined>).deno !== undefined;
+
+/** PIPE_BUF on every Unix we support is at least this: writes this small are all-or-nothing. */
+const ATOMIC_WRITE = 4096;
+
+/**
+ * Deno's fs.write on a FIFO runs on the main thread, so a full pipe would freeze the loop. There
+ * the writer's async writes use a non-blocking descriptor and PIPE_BUF-sized writes (all or EAGAIN, never a
+ * partial count lost), retrying a full pipe on a short timer.
+ */
+function nonBlockingSink(path: string, blockingFd: number): FifoSink {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  } catch (error) {
+    fs.closeSync(blockingFd);
+    throw fsError(error, `open ${path}`);
+  }
+  let closed = false;
+  let queue: Promise<void> = Promise.resolve();
+  const writeAll = async (data: Uint8Array): Promise<void> => {
+    let offset = 0;
+    let delay = 1;
+    while (offset < data.length) {
+      if (closed) throw new IpcError("ERR_IPC_CLOSED", `FifoWriter ${path} is closed`);
+      const end = Math.min(offset + ATOMIC_WRITE, data.length);
+      try {
+        offset += fs.writeSync(fd, data, offset, end - offset);
+        delay = 1;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw fsError(error, `write ${path}`);
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 20);
+      }
+    }
+  };
+  return {
+    write(data) {
+      const next = queue.then(() => writeAll(data));
+      queue = next.catch(() => undefined);
+      return next;
+    },
+    writeSync(data) {
+      // The blocking descriptor: writeSync is meant to block this thread while the pipe is full.
+      try {
+        let offset = 0;
+        while (offset < data.length) offset += fs.writeSync(blockingFd, data, offset);
+      } catch (error) {
+        throw fsError(error, `write ${path}`);
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      void queue.finally(() => {
+        fs.closeSync(fd);
+        fs.closeSync(blockingFd);
+      });
+    },
+  };
 }
 
 export function createFifo(path: string, mode: number): void {
@@ -117,6 +180,7 @@ export async function openReaderJs(path: string, signal: AbortSignal | undefined
 export async function openWriterJs(path: string, signal: AbortSignal | undefined): Promise<FifoSink> {
   checkIsFifo(path);
   const fd = await openBlocking(path, fs.constants.O_WRONLY, fs.constants.O_RDONLY, signal);
+  if (isDeno) return nonBlockingSink(path, fd);
   const stream = fs.createWriteStream(path, { fd });
   let failure: IpcError | undefined;
   stream.on("error", (error) => {
