@@ -6,3 +6,14 @@ export {
   type SharedMemoryFromFileOptions,
   type SharedMemoryOpenOptions,
 } from "./shared-memory.js";
+export { getCodec, encode, decode, type Codec, type CodecName } from "./codec.js";
+export {
+  Connection,
+  type ConnectionOptions,
+  type AuthOptions,
+  type Framing,
+  type ReceiveOptions,
+} from "./connection.js";
+export { Listener, listen, connect, type ListenOptions, type ConnectOptions } from "./listener.js";
+export { Pipe, spawnWithConnection, CONNECTION_FD_ENV, type SpawnWithConnectionOptions } from "./pipe.js";
+export { Fifo, FifoReader, FifoWriter, type FifoCreateOptions, type FifoOpenOptions } from "./fifo.js";

@@ -98,6 +98,11 @@ impl IpcError {
         Self::os(syscall, last_errno(), context)
     }
 
+    pub fn with_errno(mut self, errno: i32) -> Self {
+        self.errno = Some(errno);
+        self
+    }
+
     pub fn with_code(mut self, code: Code) -> Self {
         self.code = code;
         self

@@ -5,7 +5,9 @@
 //! handle classes and error mapping, with no syscalls of its own.
 
 pub mod error;
+pub mod fifo;
 pub mod mapping;
 pub mod shm;
+pub mod socketpair;
 
 pub mod glue;

@@ -9,6 +9,20 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class NativeFifoReader {
+  /** The next chunk of at most `max` bytes, or null at EOF (every writer has closed). */
+  read(max: number): Promise<Buffer | null>
+  close(): void
+}
+
+export declare class NativeFifoWriter {
+  /** Writes all of `data`, waiting (without a thread) while the pipe is full: backpressure. */
+  write(data: Buffer): Promise<void>
+  /** Writes all of `data`, blocking the calling thread while the pipe is full. */
+  writeSync(data: Buffer, timeout?: number | undefined | null): void
+  close(): void
+}
+
 export declare class NativeSharedMemory {
   static create(name: string, size: number, mode: number, exclusive: boolean): NativeSharedMemory
   static open(name: string, readonly: boolean): NativeSharedMemory
@@ -33,7 +47,18 @@ export declare function bindingVersion(): string
 /** Detaches an ArrayBuffer handed out by `buffer`, so no JS code can touch the mapping again. */
 export declare function detachArrayBuffer(buffer: ArrayBuffer): void
 
+export declare function fifoCreate(path: string, mode: number): void
+
+/** Opens the read end at once; reads wait for a writer and data. */
+export declare function fifoOpenReader(path: string): Promise<NativeFifoReader>
+
+/** The write end, or null while no reader has the FIFO open (the facade retries on a timer). */
+export declare function fifoTryOpenWriter(path: string): Promise<NativeFifoWriter | null>
+
 /** Free bytes on the filesystem holding `path` (for `/dev/shm` checks and `ipckit doctor`). */
 export declare function freeBytes(path: string): number
 
 export declare function shmUnlink(name: string): void
+
+/** Two connected stream-socket descriptors; the caller owns both (net.Socket takes them over). */
+export declare function socketPair(): Array<number>

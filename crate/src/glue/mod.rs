@@ -1,6 +1,8 @@
 //! `#[napi]` glue: one file per capability, plus the shared conversions in `convert`.
 
+pub mod connection;
 pub mod convert;
+pub mod fifo;
 pub mod shared_memory;
 
 use napi_derive::napi;
