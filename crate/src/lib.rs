@@ -7,5 +7,10 @@
 pub mod error;
 pub mod mapping;
 pub mod shm;
+#[cfg(target_os = "linux")]
+pub mod posix_mq;
+#[cfg(target_os = "linux")]
+pub mod sysv_mq;
+pub mod wait;
 
 pub mod glue;
