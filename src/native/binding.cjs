@@ -835,8 +835,14 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeCancel = nativeBinding.NativeCancel
+module.exports.NativeMessageQueue = nativeBinding.NativeMessageQueue
 module.exports.NativeSharedMemory = nativeBinding.NativeSharedMemory
+module.exports.NativeSysVQueue = nativeBinding.NativeSysVQueue
 module.exports.bindingVersion = nativeBinding.bindingVersion
 module.exports.detachArrayBuffer = nativeBinding.detachArrayBuffer
 module.exports.freeBytes = nativeBinding.freeBytes
+module.exports.mqPrioMax = nativeBinding.mqPrioMax
+module.exports.mqUnlink = nativeBinding.mqUnlink
 module.exports.shmUnlink = nativeBinding.shmUnlink
+module.exports.sysvKeyFromPath = nativeBinding.sysvKeyFromPath
