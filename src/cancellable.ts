@@ -27,3 +27,22 @@ export async function cancellable<T>(
     signal?.removeEventListener("abort", onAbort);
   }
 }
+
+/**
+ * Async forms first try the operation without waiting (one syscall, no Promise round trip
+ * through the native runtime). A stream of such immediate successes would never yield to the
+ * event loop, so after `limit` in a row one call takes the native async path, which does.
+ */
+export class FastPath {
+  #run = 0;
+  constructor(readonly limit = 32) {}
+
+  /** Whether this call may take the synchronous fast path. */
+  next(): boolean {
+    return ++this.#run <= this.limit;
+  }
+
+  reset(): void {
+    this.#run = 0;
+  }
+}

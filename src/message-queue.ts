@@ -1,5 +1,5 @@
 import { callNative, nativeFor, type Binding } from "./backend.js";
-import { cancellable } from "./cancellable.js";
+import { FastPath, cancellable } from "./cancellable.js";
 import { Handle } from "./handle.js";
 import {
   checkBoolean,
@@ -76,6 +76,7 @@ function checkSize(value: unknown, what: string): number | undefined {
 export class MessageQueue extends Handle implements AsyncIterable<MessageQueueMessage> {
   readonly #binding: Binding;
   readonly #queue: NativeQueue;
+  readonly #streak = new FastPath();
   readonly #name: string;
 
   private constructor(binding: Binding, queue: NativeQueue) {
@@ -130,6 +131,9 @@ export class MessageQueue extends Handle implements AsyncIterable<MessageQueueMe
     const priority = checkPriority(this.#binding, opts.priority);
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
+    signal?.throwIfAborted();
+    if (this.#streak.next() && callNative(() => this.#queue.trySend(bytes, priority))) return;
+    this.#streak.reset();
     await cancellable(this.#binding, signal, (cancel) => this.#queue.send(bytes, priority, timeout, cancel));
   }
 
@@ -158,6 +162,12 @@ export class MessageQueue extends Handle implements AsyncIterable<MessageQueueMe
     const opts = checkOptions<WaitOptions>(options, "receive");
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
+    signal?.throwIfAborted();
+    if (this.#streak.next()) {
+      const data = callNative(() => this.#queue.tryReceive());
+      if (data !== null) return { data, priority: this.#queue.lastPriority };
+    }
+    this.#streak.reset();
     const { data, priority } = await cancellable(this.#binding, signal, (cancel) => this.#queue.receive(timeout, cancel));
     return { data, priority };
   }

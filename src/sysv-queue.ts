@@ -1,5 +1,5 @@
 import { callNative, nativeFor, type Binding } from "./backend.js";
-import { cancellable } from "./cancellable.js";
+import { FastPath, cancellable } from "./cancellable.js";
 import { invalidArgument } from "./errors.js";
 import { Handle } from "./handle.js";
 import type { MessageData, WaitOptions } from "./message-queue.js";
@@ -88,6 +88,7 @@ function receiveType(value: unknown): number {
 export class SysVMessageQueue extends Handle implements AsyncIterable<SysVMessage> {
   readonly #binding: Binding;
   readonly #queue: NativeQueue;
+  readonly #streak = new FastPath();
   readonly #key: number;
   readonly #id: number;
 
@@ -140,6 +141,9 @@ export class SysVMessageQueue extends Handle implements AsyncIterable<SysVMessag
     const type = sendType(opts.type);
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
+    signal?.throwIfAborted();
+    if (this.#streak.next() && callNative(() => this.#queue.trySend(bytes, type))) return;
+    this.#streak.reset();
     await cancellable(this.#binding, signal, (cancel) => this.#queue.send(bytes, type, timeout, cancel));
   }
 
@@ -169,6 +173,12 @@ export class SysVMessageQueue extends Handle implements AsyncIterable<SysVMessag
     const type = receiveType(opts.type);
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
+    signal?.throwIfAborted();
+    if (this.#streak.next()) {
+      const data = callNative(() => this.#queue.tryReceive(type));
+      if (data !== null) return { data, type: this.#queue.lastType };
+    }
+    this.#streak.reset();
     const message = await cancellable(this.#binding, signal, (cancel) => this.#queue.receive(type, timeout, cancel));
     return { data: message.data, type: message.type };
   }
