@@ -29,8 +29,16 @@ const UNIX: readonly NodeJS.Platform[] = ["linux", "darwin", "freebsd"];
 
 const SUPPORT: Record<Feature, FeatureSupport> = {
   sharedMemory: { native: UNIX, js: [], needs: "the native binding (shm_open and mmap)" },
-  messageQueue: { native: [], js: [], needs: "the native binding on Linux (POSIX mq_open)" },
-  sysvMessageQueue: { native: [], js: [], needs: "the native binding on Linux or macOS (System V msgget)" },
+  messageQueue: {
+    native: ["linux"],
+    js: [],
+    needs: "the native binding on Linux (POSIX mq_open; macOS has no POSIX message queues); the portable queue is Queue",
+  },
+  sysvMessageQueue: {
+    native: ["linux"],
+    js: [],
+    needs: "the native binding on Linux (System V msgget); the portable queue is Queue",
+  },
   fifo: { native: UNIX, js: UNIX, needs: "a Unix system (mkfifo); Windows has no FIFOs" },
   connection: { native: UNIX, js: [...UNIX, "win32"], needs: "Unix sockets, named pipes or TCP" },
   channel: { native: [], js: [], needs: "the native binding (shared memory and futex waits)" },

@@ -107,6 +107,11 @@ impl IpcError {
         self.code = code;
         self
     }
+
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
 }
 
 pub fn last_errno() -> i32 {

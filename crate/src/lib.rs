@@ -7,7 +7,12 @@
 pub mod error;
 pub mod fifo;
 pub mod mapping;
+#[cfg(target_os = "linux")]
+pub mod posix_mq;
 pub mod shm;
 pub mod socketpair;
+#[cfg(target_os = "linux")]
+pub mod sysv_mq;
+pub mod wait;
 
 pub mod glue;
