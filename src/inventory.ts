@@ -109,12 +109,13 @@ function listMq(): IpcObject[] {
 function listSysv(): IpcObject[] {
   const rows = readOrEmpty("/proc/sysvipc/msg").trim().split("\n").slice(1);
   return rows.flatMap((row) => {
-    const f = row.trim().split(/\s+/).map(Number);
-    const [key, , perms, bytes, , lspid, lrpid, uid] = f;
-    if (key === undefined || perms === undefined || uid === undefined) return [];
-    const pids = [lspid ?? 0, lrpid ?? 0].filter((p, i, all) => p > 0 && all.indexOf(p) === i && isAlive(p));
-    const name = `0x${(key >>> 0).toString(16).padStart(8, "0")}`;
-    return [{ kind: "sysv" as const, name, size: bytes ?? 0, uid, mode: perms & 0o777, pids, inUse: pids.length > 0 }];
+    // perms is printed in octal; every other column in decimal.
+    const [keyText, , permsText, bytesText, , lspidText, lrpidText, uidText] = row.trim().split(/\s+/);
+    if (keyText === undefined || permsText === undefined || uidText === undefined) return [];
+    const live = [Number(lspidText), Number(lrpidText)].filter((p, i, all) => p > 0 && all.indexOf(p) === i && isAlive(p));
+    const name = `0x${(Number(keyText) >>> 0).toString(16).padStart(8, "0")}`;
+    const mode = parseInt(permsText, 8) & 0o777;
+    return [{ kind: "sysv" as const, name, size: Number(bytesText), uid: Number(uidText), mode, pids: live, inUse: live.length > 0 }];
   });
 }
 

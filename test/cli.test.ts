@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import process from "node:process";
 import { afterEach, describe, expect, it } from "vitest";
-import { SharedMemory, backend } from "../dist/index.js";
+import { MessageQueue, SharedMemory, SysVMessageQueue, backend } from "../dist/index.js";
 import { fixturePath, runtimeCommand, uniqueName } from "./helpers.js";
 
 const BROKEN_BINARY = "/nonexistent/ipckit.linux-x64-gnu.node";
@@ -76,5 +76,36 @@ describe.runIf(backend === "native")("ipckit ls and rm", () => {
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/ERR_IPC_NOT_FOUND/);
   });
-});
 
+  it("ls shows a SysV queue with its bytes; rm sysv removes it by the key ls prints", () => {
+    const key = 0x1c000000 + Math.floor(Math.random() * 0xffffff);
+    const q = SysVMessageQueue.open(key, { create: true, exclusive: true });
+    try {
+      q.trySend("hello", { type: 3 });
+      const hex = `0x${key.toString(16).padStart(8, "0")}`;
+      const listed = JSON.parse(ipckit(["ls", "--json"]).stdout).objects.find((o: { name: string }) => o.name === hex);
+      expect(listed).toMatchObject({ kind: "sysv", size: 5, mode: 0o600, inUse: true });
+      expect(listed.pids).toContain(process.pid);
+      expect(ipckit(["rm", "sysv", hex]).status).toBe(0);
+      expect(() => q.trySend("x")).toThrow(expect.objectContaining({ code: "ERR_IPC_NOT_FOUND" }));
+    } catch (error) {
+      try {
+        q.remove();
+      } catch {
+        // already removed by the command under test
+      }
+      throw error;
+    } finally {
+      q.close();
+    }
+  });
+
+  it("rm mq unlinks a POSIX queue", () => {
+    const n = uniqueName("ipckit-rm-mq").slice(0, 30);
+    const q = MessageQueue.open(n, { create: true, maxMessages: 2, messageSize: 64 });
+    q.close();
+    expect(ipckit(["rm", "mq", n]).status).toBe(0);
+    expect(() => MessageQueue.open(n)).toThrow(expect.objectContaining({ code: "ERR_IPC_NOT_FOUND" }));
+    expect(ipckit(["rm", "mq", n]).status).toBe(1);
+  });
+});
