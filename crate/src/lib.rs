@@ -6,9 +6,9 @@
 
 pub mod error;
 pub mod mapping;
-pub mod shm;
 #[cfg(target_os = "linux")]
 pub mod posix_mq;
+pub mod shm;
 #[cfg(target_os = "linux")]
 pub mod sysv_mq;
 pub mod wait;

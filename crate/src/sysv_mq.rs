@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
-const HEADER: usize = std::mem::size_of::<libc::c_long>();
+pub const HEADER: usize = std::mem::size_of::<libc::c_long>();
 const SPIN: Duration = Duration::from_micros(50);
 const ASYNC_FIRST_SLEEP: Duration = Duration::from_millis(1);
 const ASYNC_MAX_SLEEP: Duration = Duration::from_millis(10);
@@ -280,6 +280,59 @@ impl SysVQueue {
         Ok(())
     }
 
+    /// One msgrcv into `buf` (a `long` header, then at least msgmax bytes): the text length
+    /// and the type, or None when nothing of the selected type is queued (non-blocking only).
+    pub fn receive_into(
+        &self,
+        buf: &mut [u8],
+        mtype: i64,
+        block: bool,
+    ) -> Result<Option<(usize, i64)>> {
+        if buf.len() < HEADER + self.msgmax {
+            return Err(IpcError::invalid(format!(
+                "receive buffer of {} bytes is smaller than {}",
+                buf.len(),
+                HEADER + self.msgmax
+            )));
+        }
+        let flags = if block { 0 } else { libc::IPC_NOWAIT };
+        loop {
+            // SAFETY: buf has room for a long plus buf.len() - HEADER bytes.
+            let n = unsafe {
+                libc::msgrcv(
+                    self.id,
+                    buf.as_mut_ptr().cast(),
+                    buf.len() - HEADER,
+                    mtype as libc::c_long,
+                    flags,
+                )
+            };
+            if n >= 0 {
+                local_wakeup(self.id).notify_waiters();
+                let mut ty = [0u8; HEADER];
+                ty.copy_from_slice(&buf[..HEADER]);
+                // c_long is 32 bits on some targets.
+                #[allow(clippy::unnecessary_cast)]
+                let ty = libc::c_long::from_ne_bytes(ty) as i64;
+                return Ok(Some((n as usize, ty)));
+            }
+            match last_errno() {
+                libc::ENOMSG | libc::EAGAIN => return Ok(None),
+                libc::EINTR => continue,
+                libc::E2BIG => {
+                    return Err(IpcError::new(
+                        Code::TooLarge,
+                        format!(
+                            "{} holds a message larger than kernel.msgmax was ({} bytes) when it was opened; reopen it",
+                            self.what, self.msgmax
+                        ),
+                    ))
+                }
+                errno => return Err(removed_or(IpcError::os("msgrcv", errno, &self.what))),
+            }
+        }
+    }
+
     /// One msgrcv, handing the type and bytes to `take` while they sit in the scratch buffer.
     fn receive_with<R>(
         &self,
@@ -287,44 +340,13 @@ impl SysVQueue {
         block: bool,
         take: impl FnOnce(&[u8], i64) -> R,
     ) -> Result<Option<R>> {
-        let flags = if block { 0 } else { libc::IPC_NOWAIT };
         SCRATCH.with_borrow_mut(|buf| {
             if buf.len() < HEADER + self.msgmax {
                 buf.resize(HEADER + self.msgmax, 0);
             }
-            loop {
-                // SAFETY: buf has room for a long plus msgmax bytes.
-                let n = unsafe {
-                    libc::msgrcv(
-                        self.id,
-                        buf.as_mut_ptr().cast(),
-                        buf.len() - HEADER,
-                        mtype as libc::c_long,
-                        flags,
-                    )
-                };
-                if n >= 0 {
-                    local_wakeup(self.id).notify_waiters();
-                    let mut ty = [0u8; HEADER];
-                    ty.copy_from_slice(&buf[..HEADER]);
-                    let ty = libc::c_long::from_ne_bytes(ty) as i64;
-                    return Ok(Some(take(&buf[HEADER..HEADER + n as usize], ty)));
-                }
-                match last_errno() {
-                    libc::ENOMSG | libc::EAGAIN => return Ok(None),
-                    libc::EINTR => continue,
-                    libc::E2BIG => {
-                        return Err(IpcError::new(
-                            Code::TooLarge,
-                            format!(
-                                "{} holds a message larger than kernel.msgmax was ({} bytes) when it was opened; reopen it",
-                                self.what, self.msgmax
-                            ),
-                        ))
-                    }
-                    errno => return Err(removed_or(IpcError::os("msgrcv", errno, &self.what))),
-                }
-            }
+            Ok(self
+                .receive_into(buf, mtype, block)?
+                .map(|(n, ty)| take(&buf[HEADER..HEADER + n], ty)))
         })
     }
 
@@ -337,7 +359,11 @@ impl SysVQueue {
         Ok(false)
     }
 
-    pub fn try_receive_with<R>(&self, mtype: i64, take: impl FnOnce(&[u8], i64) -> R) -> Result<Option<R>> {
+    pub fn try_receive_with<R>(
+        &self,
+        mtype: i64,
+        take: impl FnOnce(&[u8], i64) -> R,
+    ) -> Result<Option<R>> {
         self.receive_with(mtype, false, take)
     }
 
@@ -351,7 +377,10 @@ impl SysVQueue {
             self.send_frame(&frame, true)?;
             return Ok(());
         }
-        self.backoff_sync(deadline, || self.send_frame(&frame, false).map(|sent| sent.then_some(())))
+        self.backoff_sync(deadline, || {
+            self.send_frame(&frame, false)
+                .map(|sent| sent.then_some(()))
+        })
     }
 
     pub fn receive_sync_with<R>(
@@ -371,11 +400,28 @@ impl SysVQueue {
             return Ok(r);
         }
         if deadline.is_none() {
-            return attempt(true)?.ok_or_else(|| {
-                IpcError::new(Code::Os, "a blocking msgrcv returned no message")
-            });
+            return attempt(true)?
+                .ok_or_else(|| IpcError::new(Code::Os, "a blocking msgrcv returned no message"));
         }
         self.backoff_sync(deadline, || attempt(false))
+    }
+
+    /// The Sync receive into a caller's buffer (see `receive_into`).
+    pub fn receive_sync_into(
+        &self,
+        buf: &mut [u8],
+        mtype: i64,
+        deadline: Option<Instant>,
+    ) -> Result<(usize, i64)> {
+        if let Some(got) = self.receive_into(buf, mtype, false)? {
+            return Ok(got);
+        }
+        if deadline.is_none() {
+            return self
+                .receive_into(buf, mtype, true)?
+                .ok_or_else(|| IpcError::new(Code::Os, "a blocking msgrcv returned no message"));
+        }
+        self.backoff_sync(deadline, || self.receive_into(buf, mtype, false))
     }
 
     fn backoff_sync<T>(
@@ -444,14 +490,19 @@ impl SysVQueue {
             return Ok(());
         }
         self.check_fits(&frame)?;
-        self.backoff_async(stops, || self.send_frame(&frame, false).map(|sent| sent.then_some(())))
-            .await
+        self.backoff_async(stops, || {
+            self.send_frame(&frame, false)
+                .map(|sent| sent.then_some(()))
+        })
+        .await
     }
 
     /// A stop (abort, close, timeout) always wins before an attempt, so it consumes nothing.
     pub async fn receive(&self, mtype: i64, stops: &Stops<'_>) -> Result<(Vec<u8>, i64)> {
-        self.backoff_async(stops, || self.receive_with(mtype, false, |b, t| (b.to_vec(), t)))
-            .await
+        self.backoff_async(stops, || {
+            self.receive_with(mtype, false, |b, t| (b.to_vec(), t))
+        })
+        .await
     }
 }
 
@@ -484,11 +535,23 @@ mod tests {
             assert!(q.try_send(data, ty).unwrap());
         }
         assert_eq!(q.stats().unwrap().messages, 4);
-        assert_eq!(q.try_receive_with(2, take).unwrap().unwrap(), (b"c".to_vec(), 2));
-        assert_eq!(q.try_receive_with(-3, take).unwrap().unwrap(), (b"b".to_vec(), 1));
-        assert_eq!(q.try_receive_with(0, take).unwrap().unwrap(), (b"a".to_vec(), 3));
+        assert_eq!(
+            q.try_receive_with(2, take).unwrap().unwrap(),
+            (b"c".to_vec(), 2)
+        );
+        assert_eq!(
+            q.try_receive_with(-3, take).unwrap().unwrap(),
+            (b"b".to_vec(), 1)
+        );
+        assert_eq!(
+            q.try_receive_with(0, take).unwrap().unwrap(),
+            (b"a".to_vec(), 3)
+        );
         assert!(q.try_receive_with(5, take).unwrap().is_none());
-        assert_eq!(q.try_receive_with(0, take).unwrap().unwrap(), (b"d".to_vec(), 1));
+        assert_eq!(
+            q.try_receive_with(0, take).unwrap().unwrap(),
+            (b"d".to_vec(), 1)
+        );
         q.remove().unwrap();
         assert_eq!(q.try_send(b"x", 1).unwrap_err().code, Code::NotFound);
     }
@@ -498,11 +561,16 @@ mod tests {
         let q = private(Some(100));
         assert_eq!(q.stats().unwrap().max_bytes, 100);
         assert_eq!(q.try_send(b"x", 0).unwrap_err().code, Code::InvalidArgument);
-        assert_eq!(q.try_send(&vec![0; q.msgmax() + 1], 1).unwrap_err().code, Code::TooLarge);
+        assert_eq!(
+            q.try_send(&vec![0; q.msgmax() + 1], 1).unwrap_err().code,
+            Code::TooLarge
+        );
         assert!(q.try_send(&[0; 60], 1).unwrap());
         assert!(!q.try_send(&[0; 60], 1).unwrap());
         assert_eq!(q.try_send(&[0; 101], 1).unwrap_err().code, Code::TooLarge);
-        let e = q.send_sync(&[0; 60], 1, deadline_after(Some(10.0))).unwrap_err();
+        let e = q
+            .send_sync(&[0; 60], 1, deadline_after(Some(10.0)))
+            .unwrap_err();
         assert_eq!(e.code, Code::Timeout);
         let e = q
             .receive_sync_with(7, deadline_after(Some(10.0)), take)
@@ -520,7 +588,13 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.code, Code::Limit);
-        assert_eq!(key_from_path("/", 0).unwrap_err().code, Code::InvalidArgument);
-        assert_eq!(key_from_path("/nonexistent/x", 1).unwrap_err().code, Code::NotFound);
+        assert_eq!(
+            key_from_path("/", 0).unwrap_err().code,
+            Code::InvalidArgument
+        );
+        assert_eq!(
+            key_from_path("/nonexistent/x", 1).unwrap_err().code,
+            Code::NotFound
+        );
     }
 }

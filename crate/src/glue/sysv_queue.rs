@@ -1,16 +1,17 @@
 //! `NativeSysVQueue`: a System V message queue handle (Linux).
 
 use super::cancel::NativeCancel;
-use super::convert::{to_napi, to_u64, OrNapi};
+use super::convert::{to_napi, to_u64, OrNapi, WritableBytes};
 use crate::error::{Code, IpcError};
 use crate::sysv_mq::{self, OpenOptions, SysVQueue};
 use crate::wait::{deadline_after, Cancel, Stops};
-use napi::bindgen_prelude::{Buffer, BufferSlice, PromiseRaw, Uint8ArraySlice};
+use napi::bindgen_prelude::{Buffer, External, PromiseRaw, Uint8ArraySlice};
 use napi::Env;
 use napi_derive::napi;
-use std::sync::Arc;
+use std::cell::Cell;
+use std::sync::{Arc, Weak};
 
-struct Shared {
+pub struct Shared {
     queue: SysVQueue,
     closed: Cancel,
 }
@@ -43,7 +44,6 @@ fn to_type(value: f64) -> napi::Result<i64> {
 #[napi]
 pub struct NativeSysVQueue {
     shared: Option<Arc<Shared>>,
-    last_type: f64,
 }
 
 impl NativeSysVQueue {
@@ -88,7 +88,6 @@ impl NativeSysVQueue {
                 queue,
                 closed: Cancel::new(),
             })),
-            last_type: 0.0,
         })
     }
 
@@ -123,26 +122,6 @@ impl NativeSysVQueue {
         self.shared()?.queue.remove().or_napi()
     }
 
-    #[napi]
-    pub fn try_send(&self, data: Uint8ArraySlice, mtype: f64) -> napi::Result<bool> {
-        let mtype = to_type(mtype)?;
-        self.shared()?.queue.try_send(&data, mtype).or_napi()
-    }
-
-    #[napi]
-    pub fn send_sync(
-        &self,
-        data: Uint8ArraySlice,
-        mtype: f64,
-        timeout_ms: Option<f64>,
-    ) -> napi::Result<()> {
-        let mtype = to_type(mtype)?;
-        self.shared()?
-            .queue
-            .send_sync(&data, mtype, deadline_after(timeout_ms))
-            .or_napi()
-    }
-
     #[napi(ts_return_type = "Promise<void>")]
     pub fn send<'env>(
         &self,
@@ -162,51 +141,11 @@ impl NativeSysVQueue {
         })
     }
 
-    /// The next message of the selected type, or null; its type is `lastType`.
-    #[napi]
-    pub fn try_receive<'env>(
-        &mut self,
-        env: &'env Env,
-        mtype: f64,
-    ) -> napi::Result<Option<BufferSlice<'env>>> {
-        let mtype = to_type(mtype)?;
-        let shared = Arc::clone(self.shared()?);
-        let got = shared
-            .queue
-            .try_receive_with(mtype, |bytes, ty| (BufferSlice::copy_from(env, bytes), ty))
-            .or_napi()?;
-        match got {
-            None => Ok(None),
-            Some((buffer, ty)) => {
-                self.last_type = ty as f64;
-                buffer.map(Some)
-            }
-        }
-    }
-
-    #[napi]
-    pub fn receive_sync<'env>(
-        &mut self,
-        env: &'env Env,
-        mtype: f64,
-        timeout_ms: Option<f64>,
-    ) -> napi::Result<BufferSlice<'env>> {
-        let mtype = to_type(mtype)?;
-        let shared = Arc::clone(self.shared()?);
-        let (buffer, ty) = shared
-            .queue
-            .receive_sync_with(mtype, deadline_after(timeout_ms), |bytes, ty| {
-                (BufferSlice::copy_from(env, bytes), ty)
-            })
-            .or_napi()?;
-        self.last_type = ty as f64;
-        buffer
-    }
-
-    /// The type of the message the last tryReceive/receiveSync returned.
-    #[napi(getter)]
-    pub fn last_type(&self) -> f64 {
-        self.last_type
+    /// The handle the hot-path functions take (see `sysvTrySend`); it does not keep the
+    /// queue handle open.
+    #[napi(ts_return_type = "ExternalObject<'SysVQueueFast'>")]
+    pub fn fast_handle(&self) -> napi::Result<External<Weak<Shared>>> {
+        Ok(External::new(Arc::downgrade(self.shared()?)))
     }
 
     #[napi(ts_return_type = "Promise<SysVMessage>")]
@@ -242,4 +181,104 @@ impl NativeSysVQueue {
 #[napi]
 pub fn sysv_key_from_path(path: String, project_id: u32) -> napi::Result<i32> {
     sysv_mq::key_from_path(&path, project_id).or_napi()
+}
+
+// The hot path, as free functions over an External (see glue/message_queue.rs for why).
+
+thread_local! {
+    static LAST_TYPE: Cell<f64> = const { Cell::new(0.0) };
+}
+
+fn live(handle: &External<Weak<Shared>>) -> napi::Result<Arc<Shared>> {
+    handle
+        .upgrade()
+        .filter(|s| !s.closed.is_cancelled())
+        .ok_or_else(|| {
+            to_napi(IpcError::new(
+                Code::Closed,
+                "SysV message queue handle is closed",
+            ))
+        })
+}
+
+#[napi(ts_args_type = "handle: ExternalObject<'SysVQueueFast'>, data: Uint8Array, mtype: number")]
+pub fn sysv_try_send(
+    handle: &External<Weak<Shared>>,
+    data: Uint8ArraySlice,
+    mtype: f64,
+) -> napi::Result<bool> {
+    let mtype = to_type(mtype)?;
+    live(handle)?.queue.try_send(&data, mtype).or_napi()
+}
+
+#[napi(
+    ts_args_type = "handle: ExternalObject<'SysVQueueFast'>, data: Uint8Array, mtype: number, timeoutMs?: number | undefined | null"
+)]
+pub fn sysv_send_sync(
+    handle: &External<Weak<Shared>>,
+    data: Uint8ArraySlice,
+    mtype: f64,
+    timeout_ms: Option<f64>,
+) -> napi::Result<()> {
+    let mtype = to_type(mtype)?;
+    live(handle)?
+        .queue
+        .send_sync(&data, mtype, deadline_after(timeout_ms))
+        .or_napi()
+}
+
+/// Receives into `buf` at `offset` (at least `sysvReceiveBufferSize(handle)` bytes from there;
+/// the message text starts `SYSV_HEADER` bytes later): the text length, or -1 when `wait` is false and nothing of
+/// the selected type is queued. The type is `sysvLastType()`.
+#[napi(
+    ts_args_type = "handle: ExternalObject<'SysVQueueFast'>, buf: Uint8Array, offset: number, mtype: number, wait: boolean, timeoutMs?: number | undefined | null"
+)]
+pub fn sysv_receive_into(
+    handle: &External<Weak<Shared>>,
+    buf: WritableBytes,
+    offset: u32,
+    mtype: f64,
+    wait: bool,
+    timeout_ms: Option<f64>,
+) -> napi::Result<f64> {
+    let mtype = to_type(mtype)?;
+    let shared = live(handle)?;
+    let buf = buf.get_mut(offset as usize..).ok_or_else(|| {
+        to_napi(IpcError::invalid(format!(
+            "offset {offset} is past the end of the receive buffer"
+        )))
+    })?;
+    let got = if wait {
+        Some(
+            shared
+                .queue
+                .receive_sync_into(buf, mtype, deadline_after(timeout_ms))
+                .or_napi()?,
+        )
+    } else {
+        shared.queue.receive_into(buf, mtype, false).or_napi()?
+    };
+    Ok(match got {
+        None => -1.0,
+        Some((n, ty)) => {
+            LAST_TYPE.set(ty as f64);
+            n as f64
+        }
+    })
+}
+
+/// The receive buffer size `sysvReceiveInto` needs: the type header plus kernel.msgmax.
+#[napi(ts_args_type = "handle: ExternalObject<'SysVQueueFast'>")]
+pub fn sysv_receive_buffer_size(handle: &External<Weak<Shared>>) -> napi::Result<u32> {
+    Ok((sysv_mq::HEADER + live(handle)?.queue.msgmax()) as u32)
+}
+
+/// Bytes before the message text in a `sysvReceiveInto` buffer (a C `long`).
+#[napi]
+pub const SYSV_HEADER: u32 = sysv_mq::HEADER as u32;
+
+/// The type of the message the last sysvReceiveInto on this thread returned.
+#[napi]
+pub fn sysv_last_type() -> f64 {
+    LAST_TYPE.get()
 }
