@@ -2,14 +2,15 @@
 
 use super::cancel::NativeCancel;
 use super::convert::{to_napi, to_u64, OrNapi, WritableBytes};
+use super::handles::Table;
 use crate::error::{Code, IpcError};
 use crate::posix_mq::{self, MessageQueue, OpenOptions};
 use crate::wait::{deadline_after, Cancel, Stops};
-use napi::bindgen_prelude::{Buffer, External, PromiseRaw, Uint8ArraySlice};
+use napi::bindgen_prelude::{Buffer, PromiseRaw, Uint8ArraySlice};
 use napi::Env;
 use napi_derive::napi;
 use std::cell::Cell;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 pub struct Shared {
     queue: MessageQueue,
@@ -33,6 +34,8 @@ pub struct MqMessage {
 #[napi]
 pub struct NativeMessageQueue {
     shared: Option<Arc<Shared>>,
+    /// This handle's number in MQ_HANDLES while it is open.
+    id: u32,
 }
 
 impl NativeMessageQueue {
@@ -40,6 +43,14 @@ impl NativeMessageQueue {
         self.shared
             .as_ref()
             .ok_or_else(|| to_napi(IpcError::new(Code::Closed, "message queue is closed")))
+    }
+}
+
+/// A handle collected without close(): forget its number. Its pending async calls (if any)
+/// hold their own reference and finish normally; the queue closes after them.
+impl Drop for NativeMessageQueue {
+    fn drop(&mut self) {
+        let _ = MQ_HANDLES.try_with(|t| t.remove(self.id));
     }
 }
 
@@ -62,11 +73,14 @@ impl NativeMessageQueue {
             mode,
         };
         let queue = posix_mq::open(&name, &opts).or_napi()?;
+        let shared = Arc::new(Shared {
+            queue,
+            closed: Cancel::new(),
+        });
+        let id = MQ_HANDLES.with(|t| t.insert(Arc::clone(&shared)));
         Ok(NativeMessageQueue {
-            shared: Some(Arc::new(Shared {
-                queue,
-                closed: Cancel::new(),
-            })),
+            shared: Some(shared),
+            id,
         })
     }
 
@@ -112,9 +126,10 @@ impl NativeMessageQueue {
 
     /// The handle the hot-path functions (`mqTrySend`, `mqSendSync`, `mqTryReceive`,
     /// `mqReceiveSync`) take. It does not keep the queue open: after close() they fail.
-    #[napi(ts_return_type = "ExternalObject<'MessageQueueFast'>")]
-    pub fn fast_handle(&self) -> napi::Result<External<Weak<Shared>>> {
-        Ok(External::new(Arc::downgrade(self.shared()?)))
+    #[napi]
+    pub fn fast_handle(&self) -> napi::Result<u32> {
+        self.shared()?;
+        Ok(self.id)
     }
 
     #[napi(ts_return_type = "Promise<MqMessage>")]
@@ -148,6 +163,8 @@ impl NativeMessageQueue {
     pub fn close(&mut self) {
         if let Some(shared) = self.shared.take() {
             shared.closed.cancel();
+            // During thread teardown the table may already be gone; nothing to remove then.
+            let _ = MQ_HANDLES.try_with(|t| t.remove(self.id));
         }
     }
 }
@@ -164,37 +181,32 @@ pub fn mq_prio_max() -> u32 {
 }
 
 // The hot path. Class methods cost ~0.5 µs each here (unwrap, type-tag check, borrow
-// tracking) — as much as the syscall — so the Sync and try forms are free functions over an
-// External holding a Weak reference; the priority of the last message received on this thread
-// is read with `mqLastPriority()` instead of building an object per message.
+// tracking), as much as the syscall, so the Sync and try forms are free functions over a
+// numeric handle (see glue/handles.rs); the priority of the last message received on this
+// thread is read with `mqLastPriority()` instead of building an object per message.
 
 thread_local! {
+    static MQ_HANDLES: Table<Shared> = Table::default();
     static LAST_PRIORITY: Cell<u32> = const { Cell::new(0) };
 }
 
-fn live(handle: &External<Weak<Shared>>) -> napi::Result<Arc<Shared>> {
-    handle
-        .upgrade()
+fn live(handle: u32) -> napi::Result<Arc<Shared>> {
+    MQ_HANDLES
+        .with(|t| t.get(handle))
         .filter(|s| !s.closed.is_cancelled())
         .ok_or_else(|| to_napi(IpcError::new(Code::Closed, "message queue is closed")))
 }
 
-#[napi(
-    ts_args_type = "handle: ExternalObject<'MessageQueueFast'>, data: Uint8Array, priority: number"
-)]
-pub fn mq_try_send(
-    handle: &External<Weak<Shared>>,
-    data: Uint8ArraySlice,
-    priority: u32,
-) -> napi::Result<bool> {
+#[napi(ts_args_type = "handle: number, data: Uint8Array, priority: number")]
+pub fn mq_try_send(handle: u32, data: Uint8ArraySlice, priority: u32) -> napi::Result<bool> {
     live(handle)?.queue.try_send(&data, priority).or_napi()
 }
 
 #[napi(
-    ts_args_type = "handle: ExternalObject<'MessageQueueFast'>, data: Uint8Array, priority: number, timeoutMs?: number | undefined | null"
+    ts_args_type = "handle: number, data: Uint8Array, priority: number, timeoutMs?: number | undefined | null"
 )]
 pub fn mq_send_sync(
-    handle: &External<Weak<Shared>>,
+    handle: u32,
     data: Uint8ArraySlice,
     priority: u32,
     timeout_ms: Option<f64>,
@@ -211,10 +223,10 @@ pub fn mq_send_sync(
 /// `mqLastPriority()`. The kernel copies straight into the facade's receive pool, whose views
 /// are the messages handed out: one copy per message, no native Buffer per message.
 #[napi(
-    ts_args_type = "handle: ExternalObject<'MessageQueueFast'>, buf: Uint8Array, offset: number, wait: boolean, timeoutMs?: number | undefined | null"
+    ts_args_type = "handle: number, buf: Uint8Array, offset: number, wait: boolean, timeoutMs?: number | undefined | null"
 )]
 pub fn mq_receive_into(
-    handle: &External<Weak<Shared>>,
+    handle: u32,
     buf: WritableBytes,
     offset: u32,
     wait: bool,

@@ -2,6 +2,7 @@
 
 pub mod cancel;
 pub mod convert;
+pub mod handles;
 #[cfg(target_os = "linux")]
 pub mod message_queue;
 pub mod shared_memory;

@@ -2,14 +2,15 @@
 
 use super::cancel::NativeCancel;
 use super::convert::{to_napi, to_u64, OrNapi, WritableBytes};
+use super::handles::Table;
 use crate::error::{Code, IpcError};
 use crate::sysv_mq::{self, OpenOptions, SysVQueue};
 use crate::wait::{deadline_after, Cancel, Stops};
-use napi::bindgen_prelude::{Buffer, External, PromiseRaw, Uint8ArraySlice};
+use napi::bindgen_prelude::{Buffer, PromiseRaw, Uint8ArraySlice};
 use napi::Env;
 use napi_derive::napi;
 use std::cell::Cell;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 pub struct Shared {
     queue: SysVQueue,
@@ -44,6 +45,8 @@ fn to_type(value: f64) -> napi::Result<i64> {
 #[napi]
 pub struct NativeSysVQueue {
     shared: Option<Arc<Shared>>,
+    /// This handle's number in SYSV_HANDLES while it is open.
+    id: u32,
 }
 
 impl NativeSysVQueue {
@@ -66,6 +69,14 @@ impl NativeSysVQueue {
     }
 }
 
+/// A handle collected without close(): forget its number. Its pending async calls (if any)
+/// hold their own reference and finish normally; the queue closes after them.
+impl Drop for NativeSysVQueue {
+    fn drop(&mut self) {
+        let _ = SYSV_HANDLES.try_with(|t| t.remove(self.id));
+    }
+}
+
 #[napi]
 impl NativeSysVQueue {
     #[napi(factory)]
@@ -83,11 +94,14 @@ impl NativeSysVQueue {
             max_bytes: max_bytes.map(|n| to_u64(n, "maxBytes")).transpose()?,
         };
         let queue = sysv_mq::open(key, &opts).or_napi()?;
+        let shared = Arc::new(Shared {
+            queue,
+            closed: Cancel::new(),
+        });
+        let id = SYSV_HANDLES.with(|t| t.insert(Arc::clone(&shared)));
         Ok(NativeSysVQueue {
-            shared: Some(Arc::new(Shared {
-                queue,
-                closed: Cancel::new(),
-            })),
+            shared: Some(shared),
+            id,
         })
     }
 
@@ -143,9 +157,10 @@ impl NativeSysVQueue {
 
     /// The handle the hot-path functions take (see `sysvTrySend`); it does not keep the
     /// queue handle open.
-    #[napi(ts_return_type = "ExternalObject<'SysVQueueFast'>")]
-    pub fn fast_handle(&self) -> napi::Result<External<Weak<Shared>>> {
-        Ok(External::new(Arc::downgrade(self.shared()?)))
+    #[napi]
+    pub fn fast_handle(&self) -> napi::Result<u32> {
+        self.shared()?;
+        Ok(self.id)
     }
 
     #[napi(ts_return_type = "Promise<SysVMessage>")]
@@ -173,6 +188,8 @@ impl NativeSysVQueue {
     pub fn close(&mut self) {
         if let Some(shared) = self.shared.take() {
             shared.closed.cancel();
+            // During thread teardown the table may already be gone; nothing to remove then.
+            let _ = SYSV_HANDLES.try_with(|t| t.remove(self.id));
         }
     }
 }
@@ -183,15 +200,16 @@ pub fn sysv_key_from_path(path: String, project_id: u32) -> napi::Result<i32> {
     sysv_mq::key_from_path(&path, project_id).or_napi()
 }
 
-// The hot path, as free functions over an External (see glue/message_queue.rs for why).
+// The hot path, as free functions over a numeric handle (see glue/handles.rs for why).
 
 thread_local! {
+    static SYSV_HANDLES: Table<Shared> = Table::default();
     static LAST_TYPE: Cell<f64> = const { Cell::new(0.0) };
 }
 
-fn live(handle: &External<Weak<Shared>>) -> napi::Result<Arc<Shared>> {
-    handle
-        .upgrade()
+fn live(handle: u32) -> napi::Result<Arc<Shared>> {
+    SYSV_HANDLES
+        .with(|t| t.get(handle))
         .filter(|s| !s.closed.is_cancelled())
         .ok_or_else(|| {
             to_napi(IpcError::new(
@@ -201,21 +219,17 @@ fn live(handle: &External<Weak<Shared>>) -> napi::Result<Arc<Shared>> {
         })
 }
 
-#[napi(ts_args_type = "handle: ExternalObject<'SysVQueueFast'>, data: Uint8Array, mtype: number")]
-pub fn sysv_try_send(
-    handle: &External<Weak<Shared>>,
-    data: Uint8ArraySlice,
-    mtype: f64,
-) -> napi::Result<bool> {
+#[napi(ts_args_type = "handle: number, data: Uint8Array, mtype: number")]
+pub fn sysv_try_send(handle: u32, data: Uint8ArraySlice, mtype: f64) -> napi::Result<bool> {
     let mtype = to_type(mtype)?;
     live(handle)?.queue.try_send(&data, mtype).or_napi()
 }
 
 #[napi(
-    ts_args_type = "handle: ExternalObject<'SysVQueueFast'>, data: Uint8Array, mtype: number, timeoutMs?: number | undefined | null"
+    ts_args_type = "handle: number, data: Uint8Array, mtype: number, timeoutMs?: number | undefined | null"
 )]
 pub fn sysv_send_sync(
-    handle: &External<Weak<Shared>>,
+    handle: u32,
     data: Uint8ArraySlice,
     mtype: f64,
     timeout_ms: Option<f64>,
@@ -231,10 +245,10 @@ pub fn sysv_send_sync(
 /// the message text starts `SYSV_HEADER` bytes later): the text length, or -1 when `wait` is false and nothing of
 /// the selected type is queued. The type is `sysvLastType()`.
 #[napi(
-    ts_args_type = "handle: ExternalObject<'SysVQueueFast'>, buf: Uint8Array, offset: number, mtype: number, wait: boolean, timeoutMs?: number | undefined | null"
+    ts_args_type = "handle: number, buf: Uint8Array, offset: number, mtype: number, wait: boolean, timeoutMs?: number | undefined | null"
 )]
 pub fn sysv_receive_into(
-    handle: &External<Weak<Shared>>,
+    handle: u32,
     buf: WritableBytes,
     offset: u32,
     mtype: f64,
@@ -268,8 +282,8 @@ pub fn sysv_receive_into(
 }
 
 /// The receive buffer size `sysvReceiveInto` needs: the type header plus kernel.msgmax.
-#[napi(ts_args_type = "handle: ExternalObject<'SysVQueueFast'>")]
-pub fn sysv_receive_buffer_size(handle: &External<Weak<Shared>>) -> napi::Result<u32> {
+#[napi(ts_args_type = "handle: number")]
+pub fn sysv_receive_buffer_size(handle: u32) -> napi::Result<u32> {
     Ok((sysv_mq::HEADER + live(handle)?.queue.msgmax()) as u32)
 }
 
