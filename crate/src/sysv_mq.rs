@@ -383,29 +383,6 @@ impl SysVQueue {
         })
     }
 
-    pub fn receive_sync_with<R>(
-        &self,
-        mtype: i64,
-        deadline: Option<Instant>,
-        take: impl FnOnce(&[u8], i64) -> R,
-    ) -> Result<R> {
-        // `take` runs at most once, inside whichever attempt finds a message.
-        let mut take = Some(take);
-        let mut attempt = |block: bool| {
-            self.receive_with(mtype, block, |bytes, ty| {
-                (take.take().expect("only one attempt finds a message"))(bytes, ty)
-            })
-        };
-        if let Some(r) = attempt(false)? {
-            return Ok(r);
-        }
-        if deadline.is_none() {
-            return attempt(true)?
-                .ok_or_else(|| IpcError::new(Code::Os, "a blocking msgrcv returned no message"));
-        }
-        self.backoff_sync(deadline, || attempt(false))
-    }
-
     /// The Sync receive into a caller's buffer (see `receive_into`).
     pub fn receive_sync_into(
         &self,
@@ -572,8 +549,9 @@ mod tests {
             .send_sync(&[0; 60], 1, deadline_after(Some(10.0)))
             .unwrap_err();
         assert_eq!(e.code, Code::Timeout);
+        let mut buf = vec![0u8; HEADER + q.msgmax()];
         let e = q
-            .receive_sync_with(7, deadline_after(Some(10.0)), take)
+            .receive_sync_into(&mut buf, 7, deadline_after(Some(10.0)))
             .unwrap_err();
         assert_eq!(e.code, Code::Timeout);
         q.remove().unwrap();
