@@ -192,6 +192,8 @@ pub fn open(key: i32, opts: &OpenOptions) -> Result<SysVQueue> {
 thread_local! {
     /// Receive buffer: header plus kernel.msgmax bytes, reused by every receive on this thread.
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// Send buffer of the Sync and try forms: header plus the message.
+    static SEND_FRAME: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 impl SysVQueue {
@@ -220,8 +222,7 @@ impl SysVQueue {
         Ok(())
     }
 
-    /// The message as msgsnd wants it: a native `long` type, then the bytes.
-    pub fn frame(&self, data: &[u8], mtype: i64) -> Result<Vec<u8>> {
+    fn check_message(&self, data: &[u8], mtype: i64) -> Result<()> {
         if mtype <= 0 {
             return Err(IpcError::invalid(format!(
                 "type must be an integer > 0 to send, got {mtype}"
@@ -238,10 +239,36 @@ impl SysVQueue {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// The message as msgsnd wants it: a native `long` type, then the bytes.
+    pub fn frame(&self, data: &[u8], mtype: i64) -> Result<Vec<u8>> {
         let mut frame = Vec::with_capacity(HEADER + data.len());
+        self.frame_into(&mut frame, data, mtype)?;
+        Ok(frame)
+    }
+
+    fn frame_into(&self, frame: &mut Vec<u8>, data: &[u8], mtype: i64) -> Result<()> {
+        self.check_message(data, mtype)?;
+        frame.clear();
         frame.extend_from_slice(&(mtype as libc::c_long).to_ne_bytes());
         frame.extend_from_slice(data);
-        Ok(frame)
+        Ok(())
+    }
+
+    /// Runs `f` with the message framed in this thread's reusable send buffer (the Sync and
+    /// try forms), saving an allocation per message.
+    fn with_frame<T>(
+        &self,
+        data: &[u8],
+        mtype: i64,
+        f: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<T> {
+        SEND_FRAME.with_borrow_mut(|frame| {
+            self.frame_into(frame, data, mtype)?;
+            f(frame)
+        })
     }
 
     /// One msgsnd of a frame; false when the queue has no room (non-blocking only).
@@ -351,12 +378,13 @@ impl SysVQueue {
     }
 
     pub fn try_send(&self, data: &[u8], mtype: i64) -> Result<bool> {
-        let frame = self.frame(data, mtype)?;
-        if self.send_frame(&frame, false)? {
-            return Ok(true);
-        }
-        self.check_fits(&frame)?;
-        Ok(false)
+        self.with_frame(data, mtype, |frame| {
+            if self.send_frame(frame, false)? {
+                return Ok(true);
+            }
+            self.check_fits(frame)?;
+            Ok(false)
+        })
     }
 
     pub fn try_receive_with<R>(
@@ -368,18 +396,18 @@ impl SysVQueue {
     }
 
     pub fn send_sync(&self, data: &[u8], mtype: i64, deadline: Option<Instant>) -> Result<()> {
-        let frame = self.frame(data, mtype)?;
-        if self.send_frame(&frame, false)? {
-            return Ok(());
-        }
-        self.check_fits(&frame)?;
-        if deadline.is_none() {
-            self.send_frame(&frame, true)?;
-            return Ok(());
-        }
-        self.backoff_sync(deadline, || {
-            self.send_frame(&frame, false)
-                .map(|sent| sent.then_some(()))
+        self.with_frame(data, mtype, |frame| {
+            if self.send_frame(frame, false)? {
+                return Ok(());
+            }
+            self.check_fits(frame)?;
+            if deadline.is_none() {
+                self.send_frame(frame, true)?;
+                return Ok(());
+            }
+            self.backoff_sync(deadline, || {
+                self.send_frame(frame, false).map(|sent| sent.then_some(()))
+            })
         })
     }
 
