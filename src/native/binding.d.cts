@@ -14,6 +14,20 @@ export declare class NativeCancel {
   cancel(): void
 }
 
+export declare class NativeFifoReader {
+  /** The next chunk of at most `max` bytes, or null at EOF (every writer has closed). */
+  read(max: number): Promise<Buffer | null>
+  close(): void
+}
+
+export declare class NativeFifoWriter {
+  /** Writes all of `data`, waiting (without a thread) while the pipe is full: backpressure. */
+  write(data: Buffer): Promise<void>
+  /** Writes all of `data`, blocking the calling thread while the pipe is full. */
+  writeSync(data: Buffer, timeout?: number | undefined | null): void
+  close(): void
+}
+
 export declare class NativeMessageQueue {
   static open(name: string, create: boolean, exclusive: boolean, maxMessages: number | undefined | null, messageSize: number | undefined | null, mode: number): NativeMessageQueue
   get name(): string
@@ -75,6 +89,14 @@ export declare function bindingVersion(): string
 /** Detaches an ArrayBuffer handed out by `buffer`, so no JS code can touch the mapping again. */
 export declare function detachArrayBuffer(buffer: ArrayBuffer): void
 
+export declare function fifoCreate(path: string, mode: number): void
+
+/** Opens the read end at once; reads wait for a writer and data. */
+export declare function fifoOpenReader(path: string): Promise<NativeFifoReader>
+
+/** The write end, or null while no reader has the FIFO open (the facade retries on a timer). */
+export declare function fifoTryOpenWriter(path: string): Promise<NativeFifoWriter | null>
+
 /** Free bytes on the filesystem holding `path` (for `/dev/shm` checks and `ipckit doctor`). */
 export declare function freeBytes(path: string): number
 
@@ -110,6 +132,9 @@ export declare function mqTrySend(handle: number, data: Uint8Array, priority: nu
 export declare function mqUnlink(name: string): void
 
 export declare function shmUnlink(name: string): void
+
+/** Two connected stream-socket descriptors; the caller owns both (net.Socket takes them over). */
+export declare function socketPair(): Array<number>
 
 /** Bytes before the message text in a `sysvReceiveInto` buffer (a C `long`). */
 export declare const SYSV_HEADER: number
