@@ -149,8 +149,8 @@ export class Connection extends Handle {
         this.#broken(new IpcError("ERR_IPC_CLOSED", `${this.#label}: the peer closed the connection in the middle of a message; the partial message was discarded`));
       } else if (this.#raw) {
         // A raw peer that shut down its side may still read our reply (half-close).
-        this.#inbox.fail(new IpcError("ERR_IPC_CLOSED", `${this.#label}: the peer finished sending`));
         this.#peerEnded = true;
+        this.#inbox.fail(new IpcError("ERR_IPC_CLOSED", `${this.#label}: the peer finished sending`));
       } else {
         this.#broken(new IpcError("ERR_IPC_CLOSED", `${this.#label}: the peer closed the connection`), true);
         socket.end();
@@ -321,17 +321,14 @@ export class Connection extends Handle {
    * than an async generator: one Promise per message instead of several.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
-    const done = { value: undefined, done: true } as const;
-    const next = (): Promise<IteratorResult<unknown>> =>
-      this.receive().then(
-        (value) => ({ value, done: false }),
-        (error: unknown) => {
-          if (this.closed || (error instanceof IpcError && error.code === "ERR_IPC_CLOSED" && this.#cleanEnd())) return done;
-          throw error;
-        },
-      );
+    const done: IteratorReturnResult<undefined> = { value: undefined, done: true };
+    const toResult = (payload: Uint8Array): IteratorResult<unknown> => ({ value: this.#decode(payload), done: false });
+    const toDone = (error: unknown): IteratorResult<unknown> => {
+      if (this.closed || (error instanceof IpcError && error.code === "ERR_IPC_CLOSED" && this.#cleanEnd())) return done;
+      throw error;
+    };
     const iterator: AsyncIterableIterator<unknown> = {
-      next,
+      next: () => (this.closed ? Promise.resolve(done) : this.#inbox.shift(NO_WAIT_OPTIONS, toResult, toDone)),
       return: () => Promise.resolve(done),
       [Symbol.asyncIterator]: () => iterator,
     };

@@ -75,7 +75,7 @@ export class WaitQueue<T> {
    * The next item, waiting if needed; `map` turns it into the result (its exceptions reject).
    * The path without timeout or signal allocates one Promise and one small waiter.
    */
-  shift<R = T>(options: WaitOptions = {}, map?: (item: T) => R): Promise<R> {
+  shift<R = T>(options: WaitOptions = {}, map?: (item: T) => R, recover?: (error: unknown) => R): Promise<R> {
     if (this.length > 0) {
       const item = this.tryShift()!;
       if (map === undefined) return Promise.resolve(item as unknown as R);
@@ -85,14 +85,21 @@ export class WaitQueue<T> {
         return Promise.reject(error);
       }
     }
-    if (this.#failed) return Promise.reject(this.#failure);
+    if (this.#failed) {
+      if (recover === undefined) return Promise.reject(this.#failure);
+      try {
+        return Promise.resolve(recover(this.#failure));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     const { timeout, signal } = options;
     if (signal?.aborted === true) return Promise.reject(signal.reason);
     if (timeout === undefined && signal === undefined) {
       return new Promise<R>((resolve, reject) => {
         this.#waiters.push({
           resolve: map === undefined ? (resolve as (v: T) => void) : (item) => settleMapped(item, map, resolve, reject),
-          reject,
+          reject: recover === undefined ? reject : (error) => settleMapped(error, recover, resolve, reject),
         });
       });
     }

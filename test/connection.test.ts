@@ -238,13 +238,16 @@ describe("listen and connect across processes", () => {
     const good = track(await connect(path, { authKey: "secret" }));
     await good.send("ok");
     expect(await good.receive()).toBe("OK");
+    // Wait for the server's report from before the attempt: it may print before we get our error.
+    const refused = server.child.line((l) => l === "refused ERR_IPC_PERMISSION");
     await expectCode(() => connect(path, { authKey: "wrong" }), "ERR_IPC_PERMISSION");
-    await server.child.line((l) => l === "refused ERR_IPC_PERMISSION");
+    await refused;
     // A client without a key is told the server wants one; the server refuses it too.
+    const refusedAgain = server.child.line((l) => l === "refused ERR_IPC_PERMISSION");
     const keyless = track(await connect(path, { timeout: 5000 }));
     await keyless.send("sneak").catch(() => undefined);
     await expectCode(() => keyless.receive({ timeout: 5000 }), "ERR_IPC_PERMISSION");
-    await server.child.line((l) => l === "refused ERR_IPC_PERMISSION");
+    await refusedAgain;
     server.child.process.kill();
   });
 
