@@ -101,17 +101,22 @@ export class FrameDecoder {
       this.#chunks[0] = first.subarray(n);
       return first.subarray(0, n);
     }
-    const out = new Uint8Array(n);
+    // Spans chunks: gather the slices and join them once (Buffer.concat skips zero-filling).
+    const parts: Uint8Array[] = [];
     let filled = 0;
     while (filled < n) {
       const head = this.#chunks[0]!;
       const part = Math.min(head.length, n - filled);
-      out.set(part === head.length ? head : head.subarray(0, part), filled);
+      if (part === head.length) {
+        parts.push(head);
+        this.#chunks.shift();
+      } else {
+        parts.push(head.subarray(0, part));
+        this.#chunks[0] = head.subarray(part);
+      }
       filled += part;
-      if (part === head.length) this.#chunks.shift();
-      else this.#chunks[0] = head.subarray(part);
     }
-    return out;
+    return Buffer.concat(parts, n);
   }
 
   #peekInt32(): number {
