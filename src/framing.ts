@@ -11,6 +11,8 @@ export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
 /** Largest frame we can hold in one buffer in every runtime. */
 export const MAX_MESSAGE_SIZE_LIMIT = 2 ** 32 - 1;
 const SMALL_LIMIT = 0x7fffffff;
+/** Frames longer than this that span reads are assembled as they arrive rather than joined at the end. */
+const ASSEMBLE_IN_PLACE = 64 * 1024;
 
 export function frameHeader(length: number): Uint8Array {
   if (length <= SMALL_LIMIT) {
@@ -72,6 +74,9 @@ export class FrameDecoder {
   /** Payload bytes of the current frame still expected, or -1 while reading a header. */
   #need = -1;
   #failed = false;
+  /** A large frame being assembled in place: each chunk is copied in as it arrives, while hot. */
+  #partial: Uint8Array | undefined;
+  #filled = 0;
 
   constructor(maxMessageSize: number, sink: FrameSink) {
     this.#max = maxMessageSize;
@@ -80,11 +85,23 @@ export class FrameDecoder {
 
   /** True when no partial frame is pending (an EOF here is a clean end). */
   get atBoundary(): boolean {
-    return this.#buffered === 0 && this.#need === -1;
+    return this.#buffered === 0 && this.#need === -1 && this.#partial === undefined;
   }
 
   push(chunk: Uint8Array): void {
     if (this.#failed) return;
+    const partial = this.#partial;
+    if (partial !== undefined) {
+      const take = Math.min(partial.length - this.#filled, chunk.length);
+      partial.set(take === chunk.length ? chunk : chunk.subarray(0, take), this.#filled);
+      this.#filled += take;
+      if (this.#filled < partial.length) return;
+      this.#partial = undefined;
+      this.#need = -1;
+      this.#sink.frame(partial);
+      if (take === chunk.length || this.#failed) return;
+      chunk = chunk.subarray(take);
+    }
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     this.#drain();
@@ -153,12 +170,29 @@ export class FrameDecoder {
         }
         this.#need = length;
       }
-      if (this.#buffered < this.#need) return;
+      if (this.#buffered < this.#need) {
+        if (this.#need > ASSEMBLE_IN_PLACE) this.#startPartial();
+        return;
+      }
       const payload = this.#need === 0 ? new Uint8Array(0) : this.#take(this.#need);
       this.#need = -1;
       this.#sink.frame(payload);
       if (this.#failed) return;
     }
+  }
+
+  /** Moves what is buffered (all of it belongs to this frame) into the frame's own buffer. */
+  #startPartial(): void {
+    const partial = Buffer.allocUnsafe(this.#need);
+    let filled = 0;
+    for (const chunk of this.#chunks) {
+      partial.set(chunk, filled);
+      filled += chunk.length;
+    }
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#partial = partial;
+    this.#filled = filled;
   }
 
   #fail(error: IpcError): void {
@@ -168,6 +202,7 @@ export class FrameDecoder {
 
   /** Stops decoding (the connection is gone). */
   reset(): void {
+    this.#partial = undefined;
     this.#chunks = [];
     this.#buffered = 0;
     this.#failed = true;
