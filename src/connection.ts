@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import process from "node:process";
 import { clientHandshake, checkAuthKey, HANDSHAKE_MAX, serverHandshake, type FrameIo } from "./auth.js";
 import { getCodec, toBytes, type Codec, type CodecName } from "./codec.js";
 import { IpcError, closedError, invalidArgument } from "./errors.js";
@@ -93,6 +94,8 @@ export class Connection extends Handle {
   #paused = false;
   #handedOff = false;
   #peerEnded = false;
+  /** 0: nothing sent this tick; 1: one send went straight out; 2: corked until the tick ends. */
+  #tick = 0;
   /** A keyless client: a challenge as first frame means the server wants an authKey. */
   #refuseChallenge = false;
   #frames = 0;
@@ -211,21 +214,48 @@ export class Connection extends Handle {
   }
 
   #write(chunk: Uint8Array): boolean {
-    if (this.#socket === undefined) {
+    const socket = this.#socket;
+    if (socket === undefined) {
       this.#pending!.push(chunk);
       return true;
     }
-    return this.#socket.write(chunk);
+    this.#batch(socket);
+    return socket.write(chunk);
   }
+
+  /**
+   * The first send in a turn of the event loop goes straight out (a round trip waits for no
+   * one); from the second on, the socket is corked until the next tick, so a burst (even a loop
+   * of `await send()`: the tick comes after pending microtasks) leaves in one writev. Measured:
+   * one syscall per small message was the sender's whole cost.
+   */
+  #batch(socket: Socket): void {
+    if (this.#tick === 0) {
+      this.#tick = 1;
+      process.nextTick(this.#endTick);
+    } else if (this.#tick === 1) {
+      this.#tick = 2;
+      socket.cork();
+    }
+  }
+
+  readonly #endTick = (): void => {
+    const corked = this.#tick === 2;
+    this.#tick = 0;
+    if (corked) this.#socket?.uncork();
+  };
 
   /** Queues one frame; true while the socket's buffer is below its high-water mark. */
   #sendPayload(payload: Uint8Array): boolean {
     if (this.#raw) return this.#write(payload);
-    if (payload.length <= JOIN_LIMIT || this.#socket === undefined) return this.#write(frameSmall(payload));
-    this.#socket.cork();
-    this.#socket.write(frameHeader(payload.length));
-    const below = this.#socket.write(payload);
-    this.#socket.uncork();
+    const socket = this.#socket;
+    if (payload.length <= JOIN_LIMIT || socket === undefined) return this.#write(frameSmall(payload));
+    // Header and payload in one writev, without copying the payload.
+    this.#batch(socket);
+    socket.cork();
+    socket.write(frameHeader(payload.length));
+    const below = socket.write(payload);
+    socket.uncork();
     return below;
   }
 

@@ -102,6 +102,20 @@ export class FrameDecoder {
       if (take === chunk.length || this.#failed) return;
       chunk = chunk.subarray(take);
     }
+    if (this.#buffered === 0) {
+      // Fast path: frames wholly inside this chunk become views of it, one allocation each.
+      const length = chunk.length;
+      let at = 0;
+      while (length - at >= 4) {
+        const n = int32At(chunk, at);
+        if (n < 0 || n > this.#max || length - at - 4 < n) break;
+        this.#sink.frame(new Uint8Array(chunk.buffer, chunk.byteOffset + at + 4, n));
+        if (this.#failed) return;
+        at += 4 + n;
+      }
+      if (at === length) return;
+      if (at > 0) chunk = chunk.subarray(at);
+    }
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     this.#drain();
