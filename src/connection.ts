@@ -94,8 +94,10 @@ export class Connection extends Handle {
   #paused = false;
   #handedOff = false;
   #peerEnded = false;
-  /** 0: nothing sent this tick; 1: one send went straight out; 2: corked until the tick ends. */
-  #tick = 0;
+  /** Counts reads; a send in the same epoch as the previous one is part of a burst. */
+  #readEpoch = 0;
+  #sendEpoch = -1;
+  #corked = false;
   /** A keyless client: a challenge as first frame means the server wants an authKey. */
   #refuseChallenge = false;
   #frames = 0;
@@ -144,6 +146,7 @@ export class Connection extends Handle {
     this.#socket = socket;
     socket.setNoDelay?.(true);
     socket.on("data", (chunk: Uint8Array) => {
+      this.#readEpoch++;
       if (this.#decoder !== undefined) this.#decoder.push(chunk);
       else this.#deliver(chunk);
     });
@@ -224,25 +227,26 @@ export class Connection extends Handle {
   }
 
   /**
-   * The first send in a turn of the event loop goes straight out (a round trip waits for no
-   * one); from the second on, the socket is corked until the next tick, so a burst (even a loop
-   * of `await send()`: the tick comes after pending microtasks) leaves in one writev. Measured:
-   * one syscall per small message was the sender's whole cost.
+   * A send right after something arrived goes straight out (a request/reply pays nothing
+   * extra). Sends that follow sends with nothing received in between are a burst: the socket is
+   * corked until the next tick (which comes after pending microtasks, so a loop of
+   * `await send()` batches too) and the burst leaves in one writev. Measured: one syscall per
+   * small message was the sender's whole cost.
    */
   #batch(socket: Socket): void {
-    if (this.#tick === 0) {
-      this.#tick = 1;
-      process.nextTick(this.#endTick);
-    } else if (this.#tick === 1) {
-      this.#tick = 2;
-      socket.cork();
+    if (this.#sendEpoch !== this.#readEpoch) {
+      this.#sendEpoch = this.#readEpoch;
+      return;
     }
+    if (this.#corked) return;
+    this.#corked = true;
+    socket.cork();
+    process.nextTick(this.#uncork);
   }
 
-  readonly #endTick = (): void => {
-    const corked = this.#tick === 2;
-    this.#tick = 0;
-    if (corked) this.#socket?.uncork();
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket?.uncork();
   };
 
   /** Queues one frame; true while the socket's buffer is below its high-water mark. */
