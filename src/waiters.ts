@@ -97,10 +97,11 @@ export class WaitQueue<T> {
     if (signal?.aborted === true) return Promise.reject(signal.reason);
     if (timeout === undefined && signal === undefined) {
       return new Promise<R>((resolve, reject) => {
-        this.#waiters.push({
-          resolve: map === undefined ? (resolve as (v: T) => void) : (item) => settleMapped(item, map, resolve, reject),
-          reject: recover === undefined ? reject : (error) => settleMapped(error, recover, resolve, reject),
-        });
+        this.#waiters.push(
+          map === undefined && recover === undefined
+            ? { resolve: resolve as (v: T) => void, reject }
+            : new MappedWaiter<T, R>(resolve, reject, map, recover),
+        );
       });
     }
     return new Promise<R>((resolve, reject) => {
@@ -147,4 +148,24 @@ function settleMapped<T, R>(item: T, map: (item: T) => R, resolve: (value: R) =>
     return;
   }
   resolve(value);
+}
+
+/** A waiter that maps what it gets, as a class so the hot receive path allocates no closures. */
+class MappedWaiter<T, R> implements Waiter<T> {
+  constructor(
+    private readonly done: (value: R) => void,
+    private readonly fail: (error: unknown) => void,
+    private readonly map: ((item: T) => R) | undefined,
+    private readonly recover: ((error: unknown) => R) | undefined,
+  ) {}
+
+  resolve(item: T): void {
+    if (this.map === undefined) this.done(item as unknown as R);
+    else settleMapped(item, this.map, this.done, this.fail);
+  }
+
+  reject(error: unknown): void {
+    if (this.recover === undefined) this.fail(error);
+    else settleMapped(error, this.recover, this.done, this.fail);
+  }
 }
