@@ -278,6 +278,28 @@ describe("listen and connect across processes", () => {
     await expectCode(() => listen(path), "ERR_IPC_EXISTS");
   });
 
+  it.runIf(process.platform === "linux" && runtime === "node")("listens on a Linux abstract socket (@name; Node only)", async () => {
+    const name = `@${uniqueName("ipckit-abs")}`;
+    const listener = track(await listen(name));
+    expect(listener.address).toBe(name);
+    const client = track(await connect(name));
+    const server = track(await listener.accept());
+    await client.send("abstract");
+    expect(await server.receive()).toBe("abstract");
+  });
+
+  it.runIf(backend === "js")("the JS backend's Pipe() leaves no socket or directory behind", async () => {
+    const before = readdirSync("/tmp").filter((f) => f.startsWith("ipckit-pipe-")).length;
+    const pairs = Array.from({ length: 5 }, () => Pipe());
+    for (const [a, b] of pairs) {
+      await a.send("x");
+      expect(await b.receive()).toBe("x");
+      a.close();
+      b.close();
+    }
+    expect(readdirSync("/tmp").filter((f) => f.startsWith("ipckit-pipe-")).length).toBeLessThanOrEqual(before);
+  });
+
   it("Listener: accept timeout/abort, close ends iteration and removes the socket file", async () => {
     const listener: Listener = track(await listen(socketPath("lst")));
     await expectCode(() => listener.accept({ timeout: 20 }), "ERR_IPC_TIMEOUT");
