@@ -12,7 +12,7 @@ use napi_derive::napi;
 use std::cell::Cell;
 use std::sync::Arc;
 
-pub struct Shared {
+struct Shared {
     queue: SysVQueue,
     closed: Cancel,
 }
