@@ -5,6 +5,7 @@
 //! handle classes and error mapping, with no syscalls of its own.
 
 pub mod error;
+pub mod futex;
 pub mod mapping;
 pub mod shm;
 

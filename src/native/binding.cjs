@@ -836,7 +836,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeSharedMemory = nativeBinding.NativeSharedMemory
+module.exports.NativeWaitCancel = nativeBinding.NativeWaitCancel
 module.exports.bindingVersion = nativeBinding.bindingVersion
 module.exports.detachArrayBuffer = nativeBinding.detachArrayBuffer
 module.exports.freeBytes = nativeBinding.freeBytes
+module.exports.futexWait = nativeBinding.futexWait
+module.exports.futexWaitAsync = nativeBinding.futexWaitAsync
+module.exports.futexWake = nativeBinding.futexWake
+module.exports.pidAlive = nativeBinding.pidAlive
 module.exports.shmUnlink = nativeBinding.shmUnlink

@@ -27,6 +27,12 @@ export declare class NativeSharedMemory {
   close(): void
 }
 
+/** Cancels one async wait: set it, then wake the word, and the wait resolves with 2. */
+export declare class NativeWaitCancel {
+  constructor()
+  cancel(): void
+}
+
 /** The crate version, so the facade can detect a binding from another release. */
 export declare function bindingVersion(): string
 
@@ -35,5 +41,23 @@ export declare function detachArrayBuffer(buffer: ArrayBuffer): void
 
 /** Free bytes on the filesystem holding `path` (for `/dev/shm` checks and `ipckit doctor`). */
 export declare function freeBytes(path: string): number
+
+/**
+ * Blocks this thread while the word at `offset` equals `expected`: 0 when it changed (or a
+ * wake-up came), 1 on timeout. Spins up to `spin_us` microseconds first.
+ */
+export declare function futexWait(shm: NativeSharedMemory, offset: number, expected: number, timeoutMs: number | undefined | null, spinUs: number): number
+
+/**
+ * The async form of `futex_wait`, off the event loop: resolves 0 (changed), 1 (timeout) or
+ * 2 (cancelled).
+ */
+export declare function futexWaitAsync(shm: NativeSharedMemory, offset: number, expected: number, timeoutMs: number | undefined | null, spinUs: number, cancel?: NativeWaitCancel | undefined | null): Promise<number>
+
+/** Wakes up to `count` waiters on the word, in every process. */
+export declare function futexWake(shm: NativeSharedMemory, offset: number, count: number): number
+
+/** Whether the process `pid` still exists (robust locks use it to find dead owners). */
+export declare function pidAlive(pid: number): boolean
 
 export declare function shmUnlink(name: string): void
