@@ -33,9 +33,10 @@ const SUPPORT: Record<Feature, FeatureSupport> = {
   sysvMessageQueue: { native: [], js: [], needs: "the native binding on Linux or macOS (System V msgget)" },
   fifo: { native: [], js: [], needs: "a Unix system (mkfifo)" },
   connection: { native: [], js: [], needs: "Unix sockets, named pipes or TCP" },
-  channel: { native: [], js: [], needs: "the native binding (shared memory and futex waits)" },
-  queue: { native: [], js: [], needs: "the native binding or the socket transport" },
-  sync: { native: [], js: [], needs: "the native binding (shared memory and futex waits)" },
+  // Futex waits are Linux-only so far; macOS (os_sync_wait_on_address) plugs into crate/src/futex.rs.
+  channel: { native: ["linux"], js: [], needs: "the native binding on Linux (shared memory and futex waits)" },
+  queue: { native: ["linux"], js: [], needs: "the native binding on Linux, or the socket transport" },
+  sync: { native: ["linux"], js: [], needs: "the native binding on Linux (shared memory and futex waits)" },
 };
 
 interface LoadResult {

@@ -6,3 +6,4 @@ export {
   type SharedMemoryFromFileOptions,
   type SharedMemoryOpenOptions,
 } from "./shared-memory.js";
+export { Channel, type ChannelCreateOptions, type ChannelData, type SyncWaitOptions, type WaitOptions } from "./channel.js";

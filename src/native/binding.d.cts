@@ -44,13 +44,14 @@ export declare function freeBytes(path: string): number
 
 /**
  * Blocks this thread while the word at `offset` equals `expected`: 0 when it changed (or a
- * wake-up came), 1 on timeout. Spins up to `spin_us` microseconds first.
+ * wake-up came) after sleeping, 3 when it changed while still spinning, 1 on timeout.
+ * Spins up to `spin_us` microseconds first.
  */
 export declare function futexWait(shm: NativeSharedMemory, offset: number, expected: number, timeoutMs: number | undefined | null, spinUs: number): number
 
 /**
- * The async form of `futex_wait`, off the event loop: resolves 0 (changed), 1 (timeout) or
- * 2 (cancelled).
+ * The async form of `futex_wait`, off the event loop: resolves 0 (changed), 1 (timeout),
+ * 2 (cancelled) or 3 (changed while spinning).
  */
 export declare function futexWaitAsync(shm: NativeSharedMemory, offset: number, expected: number, timeoutMs: number | undefined | null, spinUs: number, cancel?: NativeWaitCancel | undefined | null): Promise<number>
 
