@@ -24,6 +24,7 @@ export interface ChannelCreateOptions {
 /** Internal: Queue sets a message-count limit on its channel. */
 export interface ChannelInternalOptions extends ChannelCreateOptions {
   maxMessages?: number;
+  tag?: number;
 }
 
 const API = "Channel";
@@ -71,7 +72,7 @@ export class Channel extends Handle {
     const mode = checkMode(opts.mode);
     const maxMessages = opts.maxMessages === undefined ? 0 : checkInteger(opts.maxMessages, "maxsize", 0, 0x7fffffff);
     const words = SharedWords.create("channel", API, objectName, RING_HEADER_BYTES + capacity, mode);
-    return new Channel(words, Ring.init(words, capacity, maxMessages));
+    return new Channel(words, Ring.init(words, capacity, maxMessages, opts.tag ?? 0));
   }
 
   /** Opens an existing channel; a segment that is not a channel of this layout is refused. */
@@ -109,6 +110,11 @@ export class Channel extends Handle {
   get pending(): number {
     this.ensureOpen();
     return this.#ring.count();
+  }
+
+  /** @internal What the creator layered on top (Queue: its codec id). */
+  get tag(): number {
+    return this.#ring.tag;
   }
 
   /** @internal Queue's message-count limit (0: none). */

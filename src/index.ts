@@ -7,3 +7,12 @@ export {
   type SharedMemoryOpenOptions,
 } from "./shared-memory.js";
 export { Channel, type ChannelCreateOptions, type ChannelData, type SyncWaitOptions, type WaitOptions } from "./channel.js";
+export {
+  IpcEvent,
+  Mutex,
+  Semaphore,
+  type LockResult,
+  type SemaphoreCreateOptions,
+  type SyncCreateOptions,
+} from "./sync.js";
+export { Queue, type QueueCodecName, type QueueCreateOptions } from "./queue.js";

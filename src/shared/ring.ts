@@ -5,6 +5,7 @@ import type { SharedWords } from "./words.js";
 
 /** Word indices of the channel header (LAYOUT.md "Channel"). */
 const MAX_MESSAGES = 4;
+const TAG = 5;
 const TAIL = 16;
 const RECV_SLEEPERS = 17;
 const HEAD = 32;
@@ -58,8 +59,9 @@ export class Ring {
     this.#lengthView = new DataView(w.buffer);
   }
 
-  static init(w: SharedWords, capacity: number, maxMessages: number): Ring {
+  static init(w: SharedWords, capacity: number, maxMessages: number, tag: number): Ring {
     Atomics.store(w.i32, MAX_MESSAGES, maxMessages);
+    Atomics.store(w.i32, TAG, tag);
     writeHeader(w, "channel", RING_HEADER_BYTES, capacity);
     return new Ring(w, capacity);
   }
@@ -72,6 +74,11 @@ export class Ring {
     const ring = new Ring(w, capacity);
     ring.#checkPositions();
     return ring;
+  }
+
+  /** What the creator layered on top (Queue: its codec id; 0: a plain Channel). */
+  get tag(): number {
+    return Atomics.load(this.w.i32, TAG);
   }
 
   get maxMessages(): number {
