@@ -43,9 +43,12 @@ export class SharedWords {
   /** Adaptive spin before sleeping: grows while peers answer during the spin, shrinks when not. */
   #spinUs = 16;
 
+  readonly name: string;
+
   private constructor(binding: Binding, native: NativeSegment) {
     this.binding = binding;
     this.native = native;
+    this.name = native.name;
     this.buffer = callNative(() => native.buffer());
     this.i32 = new Int32Array(this.buffer);
     this.u8 = new Uint8Array(this.buffer);
@@ -64,10 +67,6 @@ export class SharedWords {
   static unlink(feature: Feature, api: string, name: string): void {
     const binding = nativeFor(feature, api);
     callNative(() => binding.shmUnlink(name));
-  }
-
-  get name(): string {
-    return this.native.name;
   }
 
   get size(): number {
