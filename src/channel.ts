@@ -51,7 +51,7 @@ export class Channel extends Handle {
   readonly #w: SharedWords;
   readonly #ring: Ring;
   readonly #closer = new Closer();
-  readonly #sent = { n: 0, head: 0, received: 0 };
+  readonly #sent = { n: 0, epoch: 0 };
   readonly #seen = { tail: 0 };
 
   private constructor(words: SharedWords, ring: Ring) {
@@ -158,9 +158,9 @@ export class Channel extends Handle {
       if (state === Attempt.Done) return;
       let ok = true;
       if (state === Attempt.Busy) ok = this.#ring.lockSendSync(wait.deadline);
-      else if (this.#ring.beginSendSleep(this.#sent.head, this.#sent.received)) {
+      else if (this.#ring.beginSendSleep(this.#sent.epoch)) {
         try {
-          ok = this.#w.waitSync(Ring.HEAD, this.#sent.head, wait.deadline);
+          ok = this.#w.waitSync(Ring.ROOM_EPOCH, this.#sent.epoch, wait.deadline);
         } finally {
           this.#ring.endSendSleep();
         }
@@ -180,9 +180,9 @@ export class Channel extends Handle {
       signal ??= this.#closer.signal(wait.signal);
       let ok = true;
       if (state === Attempt.Busy) ok = await this.#ring.lockSend(wait.deadline, signal);
-      else if (this.#ring.beginSendSleep(this.#sent.head, this.#sent.received)) {
+      else if (this.#ring.beginSendSleep(this.#sent.epoch)) {
         try {
-          ok = await this.#w.waitAsync(Ring.HEAD, this.#sent.head, wait.deadline, signal);
+          ok = await this.#w.waitAsync(Ring.ROOM_EPOCH, this.#sent.epoch, wait.deadline, signal);
         } finally {
           if (!this.closed) this.#ring.endSendSleep();
         }

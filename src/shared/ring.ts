@@ -10,6 +10,7 @@ const TAIL = 16;
 const RECV_SLEEPERS = 17;
 const HEAD = 32;
 const SEND_SLEEPERS = 33;
+const ROOM_EPOCH = 34;
 const SEND_LOCK = 48;
 const SEND_LOCK_WAITERS = 49;
 const INTENT_TAIL = 50;
@@ -97,19 +98,21 @@ export class Ring {
     return n < 0 ? 0 : n;
   }
 
-  usedBytes(): number {
-    return (Atomics.load(this.w.i32, TAIL) - Atomics.load(this.w.i32, HEAD)) >>> 0;
-  }
-
   #corrupt(why: string): IpcError {
     return new IpcError("ERR_IPC_PROTOCOL", `channel ${this.w.name} is corrupt (${why}); unlink and recreate it`);
   }
 
+  /** Refuses positions no correct writer leaves; re-reads while others move them. */
   #checkPositions(): void {
-    const used = this.usedBytes();
-    const head = Atomics.load(this.w.i32, HEAD);
-    if (used > this.capacity || (head & 3) !== 0 || (Atomics.load(this.w.i32, TAIL) & 3) !== 0) {
-      throw this.#corrupt(`head/tail out of range`);
+    const i32 = this.w.i32;
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const head = Atomics.load(i32, HEAD);
+      const tail = Atomics.load(i32, TAIL);
+      if (Atomics.load(i32, HEAD) !== head) continue;
+      if (((tail - head) >>> 0) > this.capacity || (head & 3) !== 0 || (tail & 3) !== 0) {
+        throw this.#corrupt("head/tail out of range");
+      }
+      return;
     }
   }
 
@@ -177,9 +180,12 @@ export class Ring {
    * `sent.n` gets how many were committed; Full means the next one did not fit (observe
    * `head` then), Busy that another sender holds the lock.
    */
-  trySend(list: readonly Uint8Array[], from: number, sent: { n: number; head: number; received: number }): Attempt {
+  trySend(list: readonly Uint8Array[], from: number, sent: { n: number; epoch: number }): Attempt {
+    sent.n = 0;
     if (!this.#takeSend()) return Attempt.Busy;
     const i32 = this.w.i32;
+    // Read first: any room made after this point bumps it, so sleeping on it loses no wake-up.
+    const epoch = Atomics.load(i32, ROOM_EPOCH);
     const u8 = this.w.u8;
     const view = this.#lengthView;
     const cap = this.capacity;
@@ -214,8 +220,7 @@ export class Ring {
       n++;
     }
     sent.n = n;
-    sent.head = head;
-    sent.received = received;
+    sent.epoch = epoch;
     if (n > 0) {
       Atomics.store(i32, INTENT_TAIL, tail);
       Atomics.store(i32, INTENT_SENT, (sent0 + n) | 0);
@@ -276,9 +281,10 @@ export class Ring {
       Atomics.store(i32, INTENT_RECEIVED, (received0 + n) | 0);
       Atomics.store(i32, HEAD, head); // the commit
       Atomics.store(i32, RECEIVED, (received0 + n) | 0);
+      Atomics.add(i32, ROOM_EPOCH, 1);
     }
     this.#recv.unlock();
-    if (n > 0 && Atomics.load(i32, SEND_SLEEPERS) > 0) this.w.wake(HEAD, EVERYONE);
+    if (n > 0 && Atomics.load(i32, SEND_SLEEPERS) > 0) this.w.wake(ROOM_EPOCH, EVERYONE);
     if (error !== undefined && n === 0) throw error;
     return n > 0 ? Attempt.Done : Attempt.Empty;
   }
@@ -297,10 +303,10 @@ export class Ring {
     Atomics.sub(this.w.i32, RECV_SLEEPERS, 1);
   }
 
-  /** Sleep protocol for a sender that found no room at (`head`, `received`). */
-  beginSendSleep(head: number, received: number): boolean {
+  /** Sleep protocol for a sender that found no room during room epoch `epoch`. */
+  beginSendSleep(epoch: number): boolean {
     Atomics.add(this.w.i32, SEND_SLEEPERS, 1);
-    if (Atomics.load(this.w.i32, HEAD) !== head || Atomics.load(this.w.i32, RECEIVED) !== received) {
+    if (Atomics.load(this.w.i32, ROOM_EPOCH) !== epoch) {
       Atomics.sub(this.w.i32, SEND_SLEEPERS, 1);
       return false;
     }
@@ -312,5 +318,5 @@ export class Ring {
   }
 
   static readonly TAIL = TAIL;
-  static readonly HEAD = HEAD;
+  static readonly ROOM_EPOCH = ROOM_EPOCH;
 }
