@@ -3,7 +3,7 @@ import { Handle } from "./handle.js";
 import { toBytes } from "./shared/bytes.js";
 import { Attempt, MAX_CAPACITY, MIN_CAPACITY, RING_HEADER_BYTES, Ring } from "./shared/ring.js";
 import { Closer, parseWait, type ParsedWait, type SyncWaitOptions, type WaitOptions } from "./shared/waiting.js";
-import { SharedWords, timeoutError } from "./shared/words.js";
+import { MAX_SPIN_US, SharedWords, timeoutError } from "./shared/words.js";
 import { checkInteger, checkMode, checkObjectName, checkOptions, describeValue } from "./validate.js";
 
 export type { SyncWaitOptions, WaitOptions } from "./shared/waiting.js";
@@ -29,7 +29,7 @@ export interface ChannelInternalOptions extends ChannelCreateOptions {
 
 const API = "Channel";
 const DEFAULT_CAPACITY = 1 << 20;
-const JS_SPINS = 128;
+const JS_SPINS = MAX_SPIN_US === 0 ? 0 : 128;
 
 function roundCapacity(value: unknown): number {
   const requested = checkInteger(value ?? DEFAULT_CAPACITY, "capacity", 1, MAX_CAPACITY);
@@ -53,6 +53,9 @@ export class Channel extends Handle {
   readonly #closer = new Closer();
   readonly #sent = { n: 0, epoch: 0 };
   readonly #seen = { tail: 0 };
+  /** Reused one-message list and receive buffer, so the hot paths allocate nothing extra. */
+  readonly #one: Uint8Array[] = [new Uint8Array(0)];
+  readonly #got: Uint8Array[] = [];
 
   private constructor(words: SharedWords, ring: Ring) {
     super();
@@ -194,7 +197,10 @@ export class Channel extends Handle {
   /** Sends one message, waiting for room; never blocks the event loop. */
   async send(data: ChannelData, options?: WaitOptions): Promise<void> {
     this.ensureOpen();
-    const list = [this.#bytes(data)];
+    const one = this.#one;
+    one[0] = this.#bytes(data);
+    if (options === undefined && this.#ring.trySend(one, 0, this.#sent) === Attempt.Done) return;
+    const list = [one[0]];
     const wait = parseWait(options, "send");
     if (wait.signal?.aborted) throw wait.signal.reason;
     await this.#sendMany(list, wait);
@@ -203,14 +209,18 @@ export class Channel extends Handle {
   /** Sends one message, blocking this thread while the ring is full. */
   sendSync(data: ChannelData, options?: SyncWaitOptions): void {
     this.ensureOpen();
-    const list = [this.#bytes(data)];
-    this.#sendManySync(list, parseWait(options, "sendSync"));
+    const one = this.#one;
+    one[0] = this.#bytes(data);
+    if (this.#ring.trySend(one, 0, this.#sent) === Attempt.Done) return;
+    this.#sendManySync([one[0]], parseWait(options, "sendSync"));
   }
 
   /** Sends if there is room now; false otherwise (also when another sender holds the ring). */
   trySend(data: ChannelData): boolean {
     this.ensureOpen();
-    return this.#trySendFrom([this.#bytes(data)], 0).state === Attempt.Done;
+    const one = this.#one;
+    one[0] = this.#bytes(data);
+    return this.#ring.trySend(one, 0, this.#sent) === Attempt.Done;
   }
 
   /** Sends every message in order, committing as many as fit at a time. */
@@ -286,6 +296,10 @@ export class Channel extends Handle {
   /** Resolves with the next message (a copy out of the ring); never blocks the event loop. */
   async receive(options?: WaitOptions): Promise<Uint8Array> {
     this.ensureOpen();
+    if (options === undefined) {
+      const fast = this.#tryOne();
+      if (fast !== undefined) return fast;
+    }
     const wait = parseWait(options, "receive");
     if (wait.signal?.aborted) throw wait.signal.reason;
     return (await this.#receiveMany(1, wait))[0]!;
@@ -294,15 +308,21 @@ export class Channel extends Handle {
   /** The next message, blocking this thread (after a short spin) while the ring is empty. */
   receiveSync(options?: SyncWaitOptions): Uint8Array {
     this.ensureOpen();
+    const fast = this.#tryOne();
+    if (fast !== undefined) return fast;
     return this.#receiveManySync(1, parseWait(options, "receiveSync"))[0]!;
+  }
+
+  #tryOne(): Uint8Array | undefined {
+    const got = this.#got;
+    if (this.#ring.tryReceive(1, got, this.#seen) !== Attempt.Done) return undefined;
+    return got.pop();
   }
 
   /** The next message if one is there now; undefined otherwise. */
   tryReceive(): Uint8Array | undefined {
     this.ensureOpen();
-    const out: Uint8Array[] = [];
-    this.#ring.tryReceive(1, out, this.#seen);
-    return out[0];
+    return this.#tryOne();
   }
 
   /** Waits for at least one message, then returns up to `max` that are there. */

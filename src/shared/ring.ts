@@ -177,64 +177,77 @@ export class Ring {
 
   /**
    * Writes messages list[from..] while they fit, commits them with one store of `tail`.
-   * `sent.n` gets how many were committed; Full means the next one did not fit (observe
-   * `head` then), Busy that another sender holds the lock.
+   * `sent.n` gets how many were committed; Full means the next one did not fit (sleep on
+   * `sent.epoch` then), Busy that another sender holds the lock.
+   *
+   * Words only the send-lock holder writes (tail, sent, the journal) are read and written with
+   * plain accesses under the lock; the commit store of `tail` is the seq-cst publication.
    */
   trySend(list: readonly Uint8Array[], from: number, sent: { n: number; epoch: number }): Attempt {
     sent.n = 0;
     if (!this.#takeSend()) return Attempt.Busy;
     const i32 = this.w.i32;
-    // Read first: any room made after this point bumps it, so sleeping on it loses no wake-up.
-    const epoch = Atomics.load(i32, ROOM_EPOCH);
-    const u8 = this.w.u8;
-    const view = this.#lengthView;
     const cap = this.capacity;
-    const mask = this.#mask;
-    const data = this.#data;
-    const head = Atomics.load(i32, HEAD);
-    const received = Atomics.load(i32, RECEIVED);
-    const tail0 = Atomics.load(i32, TAIL);
-    const sent0 = Atomics.load(i32, SENT);
+    const maxMessages = this.#maxMessages;
+    const tail0 = i32[TAIL]!;
+    const sent0 = i32[SENT]!;
+    let head = Atomics.load(i32, HEAD);
+    let received = maxMessages === 0 ? 0 : Atomics.load(i32, RECEIVED);
     let tail = tail0;
     let n = 0;
-    let used = (tail - head) >>> 0;
-    const maxMessages = this.#maxMessages;
-    let count = (sent0 - received) | 0;
-    for (let i = from; i < list.length; i++) {
-      const msg = list[i]!;
-      const rec = recordBytes(msg.length);
-      if (used + rec > cap || (maxMessages !== 0 && count >= maxMessages)) break;
-      const off = tail & mask;
-      view.setUint32(data + off, msg.length, true);
-      const start = (off + 4) & mask;
-      const first = cap - start;
-      if (msg.length <= first) {
-        u8.set(msg, data + start);
-      } else {
-        u8.set(msg.subarray(0, first), data + start);
-        u8.set(msg.subarray(first), data);
+    let i = from;
+    for (;;) {
+      let used = (tail - head) >>> 0;
+      let count = (sent0 + n - received) | 0;
+      for (; i < list.length; i++) {
+        const msg = list[i]!;
+        const rec = recordBytes(msg.length);
+        if (used + rec > cap || (maxMessages !== 0 && count >= maxMessages)) break;
+        this.#write(tail, msg);
+        tail = (tail + rec) | 0;
+        used += rec;
+        count++;
+        n++;
       }
-      tail = (tail + rec) | 0;
-      used += rec;
-      count++;
-      n++;
+      if (i === list.length) break;
+      // Full: take the epoch first, then look again; a receive after this bumps the epoch.
+      sent.epoch = Atomics.load(i32, ROOM_EPOCH);
+      const h = Atomics.load(i32, HEAD);
+      const r = maxMessages === 0 ? 0 : Atomics.load(i32, RECEIVED);
+      if (h === head && r === received) break;
+      head = h;
+      received = r;
     }
     sent.n = n;
-    sent.epoch = epoch;
     if (n > 0) {
-      Atomics.store(i32, INTENT_TAIL, tail);
-      Atomics.store(i32, INTENT_SENT, (sent0 + n) | 0);
+      const sentNow = (sent0 + n) | 0;
+      i32[INTENT_TAIL] = tail;
+      i32[INTENT_SENT] = sentNow;
       Atomics.store(i32, TAIL, tail); // the commit
-      Atomics.store(i32, SENT, (sent0 + n) | 0);
+      i32[SENT] = sentNow;
     }
     this.#send.unlock();
     if (n > 0 && Atomics.load(i32, RECV_SLEEPERS) > 0) this.w.wake(TAIL, EVERYONE);
     return from + n === list.length ? Attempt.Done : Attempt.Full;
   }
 
+  #write(tail: number, msg: Uint8Array): void {
+    const off = tail & this.#mask;
+    this.#lengthView.setUint32(this.#data + off, msg.length, true);
+    const start = (off + 4) & this.#mask;
+    const first = this.capacity - start;
+    const u8 = this.w.u8;
+    if (msg.length <= first) {
+      u8.set(msg, this.#data + start);
+    } else {
+      u8.set(msg.subarray(0, first), this.#data + start);
+      u8.set(msg.subarray(first), this.#data);
+    }
+  }
+
   /**
    * Copies out up to `max` messages into `out` and commits with one store of `head`. Empty
-   * means nothing was there (observe `tail` via `emptyTail`).
+   * means nothing was there (sleep on `tail` with `seen.tail`).
    */
   tryReceive(max: number, out: Uint8Array[], seen: { tail: number }): Attempt {
     if (!this.#takeRecv()) return Attempt.Busy;
@@ -245,8 +258,7 @@ export class Ring {
     const mask = this.#mask;
     const data = this.#data;
     const tail = Atomics.load(i32, TAIL);
-    const head0 = Atomics.load(i32, HEAD);
-    const received0 = Atomics.load(i32, RECEIVED);
+    const head0 = i32[HEAD]!;
     let head = head0;
     let n = 0;
     let used = (tail - head) >>> 0;
@@ -277,11 +289,13 @@ export class Ring {
     }
     seen.tail = tail;
     if (n > 0) {
-      Atomics.store(i32, INTENT_HEAD, head);
-      Atomics.store(i32, INTENT_RECEIVED, (received0 + n) | 0);
+      const receivedNow = (i32[RECEIVED]! + n) | 0;
+      i32[INTENT_HEAD] = head;
+      i32[INTENT_RECEIVED] = receivedNow;
       Atomics.store(i32, HEAD, head); // the commit
-      Atomics.store(i32, RECEIVED, (received0 + n) | 0);
-      Atomics.add(i32, ROOM_EPOCH, 1);
+      i32[RECEIVED] = receivedNow;
+      // Only receive-lock holders change it; seq-cst so a sender going to sleep sees it or is woken.
+      Atomics.store(i32, ROOM_EPOCH, (i32[ROOM_EPOCH]! + 1) | 0);
     }
     this.#recv.unlock();
     if (n > 0 && Atomics.load(i32, SEND_SLEEPERS) > 0) this.w.wake(ROOM_EPOCH, EVERYONE);

@@ -1,4 +1,5 @@
 import { callNative, callNativeAsync, nativeFor, type Binding, type Feature } from "../backend.js";
+import process from "node:process";
 import { IpcError } from "../errors.js";
 
 type NativeSegment = InstanceType<Binding["NativeSharedMemory"]>;
@@ -9,8 +10,17 @@ const TIMED_OUT = 1;
 const CANCELLED = 2;
 const CHANGED_WHILE_SPINNING = 3;
 
-const MIN_SPIN_US = 2;
-const MAX_SPIN_US = 50;
+/**
+ * Spin bounds before sleeping. IPCKIT_SPIN_US caps the spin (0: never spin, always sleep in the
+ * kernel: lowest CPU, ~tens of µs more latency per wake-up). Default cap 50 µs.
+ */
+function spinCap(): number {
+  const raw = process.env.IPCKIT_SPIN_US;
+  const n = raw === undefined || raw === "" ? NaN : Number(raw);
+  return Number.isInteger(n) && n >= 0 && n <= 10_000 ? n : 50;
+}
+export const MAX_SPIN_US = spinCap();
+const MIN_SPIN_US = Math.min(2, MAX_SPIN_US);
 
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
@@ -41,7 +51,7 @@ export class SharedWords {
   readonly u8: Uint8Array;
   readonly buffer: ArrayBuffer;
   /** Adaptive spin before sleeping: grows while peers answer during the spin, shrinks when not. */
-  #spinUs = 16;
+  #spinUs = Math.min(16, MAX_SPIN_US);
 
   readonly name: string;
 
