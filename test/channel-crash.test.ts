@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { backend } from "../dist/index.js";
 import { spawnFixture, uniqueName } from "./helpers.js";
-// @ts-expect-error plain .mjs helper shared with bench/channel/crash-soak.mjs
+// A plain .mjs helper, shared with bench/channel/crash-soak.mjs.
 import { chaos } from "./fixtures/channel-crash-chaos.mjs";
 
 const KILLS = Number(process.env.IPCKIT_CRASH_KILLS ?? 200);

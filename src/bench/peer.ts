@@ -132,7 +132,8 @@ async function channelPeer(test: string, role: string, address: string, size: nu
 
 async function queuePeer(role: string, address: string, count: number): Promise<void> {
   if (role === "server") {
-    const q = Queue.create(address, { capacity: 1 << 20 });
+    const codec = (process.env.IPCKIT_BENCH_CODEC ?? "structured") as "structured" | "json" | "msgpack";
+    const q = Queue.create(address, { capacity: 1 << 20, codec });
     console.log("ready");
     await q.get();
     const start = process.hrtime.bigint();
