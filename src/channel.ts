@@ -251,10 +251,10 @@ export class Channel extends Handle {
     for (let i = 0; i < JS_SPINS && Atomics.load(i32, Ring.TAIL) === tail; i++);
   }
 
-  #receiveManySync(max: number, wait: ParsedWait): Uint8Array[] {
+  #receiveManySync(max: number, wait: ParsedWait, into?: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
     for (;;) {
-      const state = this.#ring.tryReceive(max, out, this.#seen);
+      const state = this.#ring.tryReceive(max, out, this.#seen, into);
       if (state === Attempt.Done) return out;
       let ok = true;
       if (state === Attempt.Busy) ok = this.#ring.lockRecvSync(wait.deadline);
@@ -272,12 +272,12 @@ export class Channel extends Handle {
     }
   }
 
-  async #receiveMany(max: number, wait: ParsedWait): Promise<Uint8Array[]> {
+  async #receiveMany(max: number, wait: ParsedWait, into?: Uint8Array): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
     let signal: AbortSignal | undefined;
     for (;;) {
       this.ensureOpen();
-      const state = this.#ring.tryReceive(max, out, this.#seen);
+      const state = this.#ring.tryReceive(max, out, this.#seen, into);
       if (state === Attempt.Done) return out;
       signal ??= this.#closer.signal(wait.signal);
       let ok = true;
@@ -345,6 +345,39 @@ export class Channel extends Handle {
     const out: Uint8Array[] = [];
     this.#ring.tryReceive(checkMax(max), out, this.#seen);
     return out;
+  }
+
+  // ---- receiving into a caller's buffer (no allocation per message: large payloads) ----
+
+  #target(buffer: unknown): Uint8Array {
+    if (buffer instanceof Uint8Array) return buffer;
+    if (ArrayBuffer.isView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
+    throw invalidArgument(`receiveInto needs a Uint8Array, Buffer, ArrayBuffer or typed array, got ${describeValue(buffer)}`);
+  }
+
+  /**
+   * Copies the next message into `buffer` and resolves with a view of it (`buffer` itself,
+   * trimmed to the message). A message larger than `buffer` is ERR_IPC_TOO_LARGE and stays queued.
+   */
+  async receiveInto(buffer: Uint8Array | ArrayBufferView | ArrayBuffer, options?: WaitOptions): Promise<Uint8Array> {
+    this.ensureOpen();
+    const target = this.#target(buffer);
+    const wait = parseWait(options, "receiveInto");
+    if (wait.signal?.aborted) throw wait.signal.reason;
+    return (await this.#receiveMany(1, wait, target))[0]!;
+  }
+
+  receiveIntoSync(buffer: Uint8Array | ArrayBufferView | ArrayBuffer, options?: SyncWaitOptions): Uint8Array {
+    this.ensureOpen();
+    return this.#receiveManySync(1, parseWait(options, "receiveIntoSync"), this.#target(buffer))[0]!;
+  }
+
+  tryReceiveInto(buffer: Uint8Array | ArrayBufferView | ArrayBuffer): Uint8Array | undefined {
+    this.ensureOpen();
+    const out: Uint8Array[] = [];
+    this.#ring.tryReceive(1, out, this.#seen, this.#target(buffer));
+    return out[0];
   }
 
   /** Receives until the channel is closed (by this process). */

@@ -45,6 +45,23 @@ describe.runIf(backend === "native")("Channel (native)", () => {
     expect(rx.tryReceiveMany(5)).toEqual([]);
   });
 
+  it("receives into a caller's buffer without allocating; too small a buffer leaves the message queued", async () => {
+    const n = name("into");
+    using ch = Channel.create(n, { capacity: 256 });
+    const buf = new Uint8Array(16);
+    expect(ch.tryReceiveInto(buf)).toBeUndefined();
+    ch.sendSync("hello");
+    const got = ch.receiveIntoSync(buf);
+    expect(got.buffer).toBe(buf.buffer);
+    expect(text(got)).toBe("hello");
+    ch.sendSync(new Uint8Array(40).fill(1));
+    await expectCode(() => ch.tryReceiveInto(buf), "ERR_IPC_TOO_LARGE");
+    expect((await ch.receiveInto(new ArrayBuffer(64))).length).toBe(40);
+    setTimeout(() => ch.sendSync("later"), 20);
+    expect(text(await ch.receiveInto(buf, { timeout: 5000 }))).toBe("later");
+    await expectCode(() => ch.receiveIntoSync("x" as never), "ERR_IPC_INVALID_ARGUMENT");
+  });
+
   it("wraps around the ring with messages of every size and keeps them whole", () => {
     const n = name("wrap");
     using ch = Channel.create(n, { capacity: 256 });

@@ -249,7 +249,7 @@ export class Ring {
    * Copies out up to `max` messages into `out` and commits with one store of `head`. Empty
    * means nothing was there (sleep on `tail` with `seen.tail`).
    */
-  tryReceive(max: number, out: Uint8Array[], seen: { tail: number }): Attempt {
+  tryReceive(max: number, out: Uint8Array[], seen: { tail: number }, into?: Uint8Array): Attempt {
     if (!this.#takeRecv()) return Attempt.Busy;
     const i32 = this.w.i32;
     const u8 = this.w.u8;
@@ -275,7 +275,18 @@ export class Ring {
       const start = (off + 4) & mask;
       const first = cap - start;
       let msg: Uint8Array;
-      if (len <= first) {
+      if (into !== undefined) {
+        if (len > into.length) {
+          error = new IpcError("ERR_IPC_TOO_LARGE", `the next message has ${len} bytes; the buffer given holds ${into.length} (the message stays queued)`);
+          break;
+        }
+        msg = into.subarray(0, len);
+        if (len <= first) msg.set(u8.subarray(data + start, data + start + len));
+        else {
+          msg.set(u8.subarray(data + start, data + cap), 0);
+          msg.set(u8.subarray(data, data + len - first), first);
+        }
+      } else if (len <= first) {
         msg = u8.slice(data + start, data + start + len);
       } else {
         msg = new Uint8Array(len);
