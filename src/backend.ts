@@ -29,10 +29,18 @@ const UNIX: readonly NodeJS.Platform[] = ["linux", "darwin", "freebsd"];
 
 const SUPPORT: Record<Feature, FeatureSupport> = {
   sharedMemory: { native: UNIX, js: [], needs: "the native binding (shm_open and mmap)" },
-  messageQueue: { native: [], js: [], needs: "the native binding on Linux (POSIX mq_open)" },
-  sysvMessageQueue: { native: [], js: [], needs: "the native binding on Linux or macOS (System V msgget)" },
-  fifo: { native: [], js: [], needs: "a Unix system (mkfifo)" },
-  connection: { native: [], js: [], needs: "Unix sockets, named pipes or TCP" },
+  messageQueue: {
+    native: ["linux"],
+    js: [],
+    needs: "the native binding on Linux (POSIX mq_open; macOS has no POSIX message queues); the portable queue is Queue",
+  },
+  sysvMessageQueue: {
+    native: ["linux"],
+    js: [],
+    needs: "the native binding on Linux (System V msgget); the portable queue is Queue",
+  },
+  fifo: { native: UNIX, js: UNIX, needs: "a Unix system (mkfifo); Windows has no FIFOs" },
+  connection: { native: UNIX, js: [...UNIX, "win32"], needs: "Unix sockets, named pipes or TCP" },
   // Futex waits are Linux-only so far; macOS (os_sync_wait_on_address) plugs into crate/src/futex.rs.
   channel: { native: ["linux"], js: [], needs: "the native binding on Linux (shared memory and futex waits)" },
   queue: { native: ["linux"], js: [], needs: "the native binding on Linux, or the socket transport" },

@@ -1,60 +1,42 @@
-import { deserialize, serialize } from "node:v8";
-import { pack, unpack } from "msgpackr";
-import { invalidArgument } from "./errors.js";
+import process from "node:process";
+import { getCodec, type Codec } from "./codec.js";
+import { IpcError, invalidArgument } from "./errors.js";
 import { describeValue } from "./validate.js";
 
-/**
- * How Queue turns JS values into bytes. A tiny internal seam: when `src/codec.ts` (the
- * Connection work) lands, Queue switches to it by replacing this table.
- */
-export interface ValueCodec {
+/** The codecs a Queue can use (src/codec.ts does the work), and the ids its header records. */
+export type QueueCodecName = "structured" | "json" | "msgpack";
+
+export interface ValueCodec extends Codec {
   readonly name: QueueCodecName;
   /** Stored in the channel header so `Queue.open` decodes what `Queue.create` chose. */
   readonly id: number;
-  encode(value: unknown): Uint8Array;
-  decode(bytes: Uint8Array): unknown;
 }
 
-export type QueueCodecName = "structured" | "json" | "msgpack";
+const IDS: Record<QueueCodecName, number> = { structured: 1, json: 2, msgpack: 3 };
+const isBun = (process.versions as Record<string, string | undefined>).bun !== undefined;
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+/** "structured" where V8's serializer exists (Node, Deno); Bun writes another format, so msgpack there. */
+export const DEFAULT_QUEUE_CODEC: QueueCodecName = isBun ? "msgpack" : "structured";
 
-const CODECS: readonly ValueCodec[] = [
-  {
-    name: "structured",
-    id: 1,
-    // v8's structured serialization (Map, Set, Date, typed arrays, cycles, bigint). Bun and Deno
-    // implement node:v8 too; the byte format is the engine's, so mix runtimes with json/msgpack.
-    encode: (value) => serialize(value),
-    decode: (bytes) => deserialize(bytes),
-  },
-  {
-    name: "json",
-    id: 2,
-    encode: (value) => {
-      const text = JSON.stringify(value);
-      if (text === undefined) throw invalidArgument(`the json codec cannot encode ${describeValue(value)}`);
-      return encoder.encode(text);
-    },
-    decode: (bytes) => JSON.parse(decoder.decode(bytes)) as unknown,
-  },
-  {
-    name: "msgpack",
-    id: 3,
-    encode: (value) => pack(value),
-    decode: (bytes) => unpack(bytes) as unknown,
-  },
-];
+function make(name: QueueCodecName): ValueCodec {
+  const codec = getCodec(name);
+  return { name, id: IDS[name], encode: codec.encode, decode: codec.decode };
+}
 
 export function codecByName(name: unknown): ValueCodec {
-  const codec = CODECS.find((c) => c.name === name);
-  if (codec === undefined) {
-    throw invalidArgument(`codec must be one of ${CODECS.map((c) => JSON.stringify(c.name)).join(", ")}, got ${describeValue(name)}`);
+  if (name !== "structured" && name !== "json" && name !== "msgpack") {
+    throw invalidArgument(`codec must be "structured", "json" or "msgpack", got ${describeValue(name)}`);
   }
-  return codec;
+  if (name === "structured" && isBun) {
+    throw new IpcError(
+      "ERR_IPC_UNSUPPORTED",
+      'the "structured" codec needs V8\'s serializer (Node or Deno); under Bun use "msgpack" (the default there) or "json"',
+    );
+  }
+  return make(name);
 }
 
 export function codecById(id: number): ValueCodec | undefined {
-  return CODECS.find((c) => c.id === id);
+  const name = (Object.keys(IDS) as QueueCodecName[]).find((n) => IDS[n] === id);
+  return name === undefined ? undefined : codecByName(name);
 }

@@ -1,7 +1,7 @@
 import { backend, unsupported } from "./backend.js";
 import { Channel } from "./channel.js";
 import { IpcError } from "./errors.js";
-import { codecById, codecByName, type QueueCodecName, type ValueCodec } from "./queue-codec.js";
+import { DEFAULT_QUEUE_CODEC, codecById, codecByName, type QueueCodecName, type ValueCodec } from "./queue-codec.js";
 import type { SyncWaitOptions, WaitOptions } from "./shared/waiting.js";
 import { checkInteger, checkMode, checkOptions } from "./validate.js";
 
@@ -10,7 +10,7 @@ export type { QueueCodecName } from "./queue-codec.js";
 export interface QueueCreateOptions {
   /** Most items held at once; `put` waits (and `putNowait` throws) while full. 0: no limit. Default 0. */
   maxsize?: number;
-  /** How values become bytes. Default "structured" (v8 serialization). */
+  /** How values become bytes (src/codec.ts). Default "structured" (V8 serialization); "msgpack" under Bun. */
   codec?: QueueCodecName;
   /** Bytes of the underlying Channel's ring (one encoded item must fit). Default 1 MiB. */
   capacity?: number;
@@ -36,7 +36,8 @@ function requireNative(what: string): void {
   if (backend === "js") {
     throw new IpcError(
       "ERR_IPC_UNSUPPORTED",
-      `${what} is not available on the pure-JS backend yet: it needs the socket transport from the Connection work; ` +
+      `${what} is not available on the pure-JS backend yet: Queue's synchronous members (qsize, putNowait, getNowait, ` +
+        `putSync, getSync) cannot be served over the socket transport from a process that does not host the queue; ` +
         `${unsupported("queue", API).message}`,
     );
   }
@@ -62,7 +63,7 @@ export class Queue {
   static create(name: string, options?: QueueCreateOptions): Queue {
     requireNative("Queue.create");
     const opts = checkOptions<QueueCreateOptions>(options, "Queue.create");
-    const codec = codecByName(opts.codec ?? "structured");
+    const codec = codecByName(opts.codec ?? DEFAULT_QUEUE_CODEC);
     const maxsize = checkInteger(opts.maxsize ?? 0, "maxsize", 0, 0x7fffffff);
     const channel = Channel.createInternal(name, {
       ...(opts.capacity === undefined ? {} : { capacity: opts.capacity }),
