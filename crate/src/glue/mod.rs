@@ -4,6 +4,7 @@ pub mod cancel;
 pub mod connection;
 pub mod convert;
 pub mod fifo;
+pub mod futex;
 pub mod handles;
 #[cfg(target_os = "linux")]
 pub mod message_queue;
