@@ -1,7 +1,7 @@
 /**
  * One side of a benchmark pair, run as its own process by src/bench/suite.ts:
  *   peer.js <transport> <test> <role> <address> <size> <count>
- * transport: channel | channel-batch | queue | net | fork;  test: rtt | stream;  role: server | client.
+ * transport: channel | channel-batch | queue | connection | mq | sysv | net | fork;  test: rtt | stream;  role: server | client.
  * Prints "ready" when listening, and the measuring side prints "result <json>".
  */
 import { fork } from "node:child_process";
@@ -9,60 +9,14 @@ import { createServer, connect, type Socket } from "node:net";
 import process from "node:process";
 import { Channel } from "../channel.js";
 import { Queue } from "../queue.js";
+import { measureRtt, measureRttSync, payload, report, smallObject, streamResult, type PeerResult } from "./measure.js";
+import { connectionPeer } from "./peer-connection.js";
+import { messageQueuePeer } from "./peer-message-queue.js";
+import { sysvQueuePeer } from "./peer-sysv-queue.js";
 
-export interface PeerResult {
-  rttUs?: number;
-  msgsPerSec?: number;
-  mbPerSec?: number;
-}
+export type { PeerResult } from "./measure.js";
 
 const BATCH = 64;
-const RTT_BATCH = 500;
-
-function payload(size: number): Uint8Array {
-  return new Uint8Array(size).fill(7);
-}
-
-function smallObject(i: number): { i: number; name: string; ok: boolean; tags: string[] } {
-  return { i, name: "sensor-17", ok: true, tags: ["a", "b"] };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-function report(result: PeerResult): void {
-  console.log(`result ${JSON.stringify(result)}`);
-}
-
-function streamResult(count: number, size: number, startNs: bigint): PeerResult {
-  const seconds = Number(process.hrtime.bigint() - startNs) / 1e9;
-  return { msgsPerSec: (count - 1) / seconds, mbPerSec: ((count - 1) * size) / seconds / 1e6 };
-}
-
-/** Measures round trips synchronously: median of batch means, in µs. */
-async function measureRtt(count: number, once: () => void | Promise<void>): Promise<number> {
-  for (let i = 0; i < Math.min(2000, count); i++) await once();
-  const means: number[] = [];
-  for (let done = 0; done < count; done += RTT_BATCH) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < RTT_BATCH; i++) await once();
-    means.push(Number(process.hrtime.bigint() - t0) / RTT_BATCH / 1000);
-  }
-  return median(means);
-}
-
-function measureRttSync(count: number, once: () => void): number {
-  for (let i = 0; i < Math.min(2000, count); i++) once();
-  const means: number[] = [];
-  for (let done = 0; done < count; done += RTT_BATCH) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < RTT_BATCH; i++) once();
-    means.push(Number(process.hrtime.bigint() - t0) / RTT_BATCH / 1000);
-  }
-  return median(means);
-}
 
 // ---- channel (bytes; sync forms spin then sleep) ----
 
@@ -277,6 +231,12 @@ async function main(argv: string[]): Promise<void> {
       return channelPeer(test!, role!, address!, size, count, transport === "channel-batch");
     case "queue":
       return queuePeer(role!, address!, count);
+    case "connection":
+      return connectionPeer(test!, role!, address!, size, count);
+    case "mq":
+      return messageQueuePeer(test!, role!, address!, size, count);
+    case "sysv":
+      return sysvQueuePeer(test!, role!, address!, size, count);
     case "net":
       return netPeer(test!, role!, address!, size, count);
     case "fork":

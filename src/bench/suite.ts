@@ -10,9 +10,9 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { capabilities, type Feature } from "../backend.js";
-import type { PeerResult } from "./peer.js";
+import type { PeerResult } from "./measure.js";
 
-export type { PeerResult } from "./peer.js";
+export type { PeerResult } from "./measure.js";
 
 /** One row of the table: a transport and how to drive it. Adding a transport is one entry here. */
 export interface TransportEntry {
@@ -33,6 +33,9 @@ export const TRANSPORTS: readonly TransportEntry[] = [
   { label: "ipckit Channel", peer: "channel", feature: "channel", rtt: true, stream: true, large: true },
   { label: "ipckit Channel, sendMany x64", peer: "channel-batch", feature: "channel", rtt: false, stream: true, large: false },
   { label: "ipckit Queue, small objects", peer: "queue", feature: "queue", rtt: false, stream: true, objects: true, large: false },
+  { label: "ipckit Connection, Unix socket", peer: "connection", feature: "connection", rtt: true, stream: true, large: true },
+  { label: "ipckit MessageQueue (POSIX), Sync", peer: "mq", feature: "messageQueue", rtt: true, stream: true, large: false },
+  { label: "ipckit SysVMessageQueue, Sync", peer: "sysv", feature: "sysvMessageQueue", rtt: true, stream: true, large: false },
   { label: "node net, Unix socket (baseline)", peer: "net", rtt: true, stream: true, large: true },
   { label: "child_process.fork IPC json (baseline)", peer: "fork", rtt: true, stream: true, large: true },
   { label: "fork IPC json, small objects (baseline)", peer: "fork", rtt: false, stream: true, objects: true, large: false },
@@ -103,6 +106,7 @@ export async function runCase(entry: TransportEntry, test: "rtt" | "stream", siz
   let address: string;
   switch (entry.peer) {
     case "net":
+    case "connection":
       address = join(tmpdir(), `${tag}.sock`);
       break;
     case "channel":
@@ -135,7 +139,7 @@ export async function runCase(entry: TransportEntry, test: "rtt" | "stream", siz
     return final;
   } finally {
     clearTimeout(timer);
-    if (entry.peer === "net") rmSync(address, { force: true });
+    if (entry.peer === "net" || entry.peer === "connection") rmSync(address, { force: true });
   }
 }
 
