@@ -8,6 +8,7 @@ const steps = [
   ["uppercase echo over POSIX and SysV message queues", [here("mq-echo.js")]],
   ["uppercase echo through SharedMemory (two processes)", [here("shm-echo.js")]],
   ["ipckit doctor", [here("../dist/cli.js"), "doctor"]],
+  ["ipckit bench --quick: every transport against Node's built-in baselines", [here("../dist/cli.js"), "bench", "--quick"]],
 ];
 
 let failed = 0;
