@@ -7,6 +7,7 @@ pub mod fifo;
 pub mod handles;
 #[cfg(target_os = "linux")]
 pub mod message_queue;
+pub mod raw_call;
 pub mod shared_memory;
 #[cfg(target_os = "linux")]
 pub mod sysv_queue;
