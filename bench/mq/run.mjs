@@ -29,7 +29,11 @@ const nativeBin = join(outDir, "mq-native");
 execFileSync("cc", ["-O2", "-Wall", "-o", nativeBin, join(here, "native.c"), "-lrt"], { stdio: "inherit" });
 
 function runNative(kind, size) {
-  return Number(execFileSync(nativeBin, [kind, String(size), String(counts[size])], { encoding: "utf8" }).trim());
+  const [rate, cpuPerMessage] = execFileSync(nativeBin, [kind, String(size), String(counts[size])], { encoding: "utf8" })
+    .trim()
+    .split(" ")
+    .map(Number);
+  return { rate, cpu: cpuPerMessage };
 }
 
 async function runIpckit(kind, size, form) {
@@ -40,10 +44,15 @@ async function runIpckit(kind, size, form) {
       ? MessageQueue.open(`ipckit-bench-${process.pid}`, { create: true, exclusive: true, maxMessages: 10, messageSize: 8192 })
       : SysVMessageQueue.open(0x49500000 + (process.pid % 0xfffff), { create: true, exclusive: true });
   const target = kind === "posix" ? queue.name : String(queue.key);
-  const child = spawn(process.execPath, [join(here, "peer.mjs"), kind, target, String(size), String(count), form], { stdio: "inherit" });
+  const child = spawn(process.execPath, [join(here, "peer.mjs"), kind, target, String(size), String(count), form], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let peerOut = "";
+  child.stdout.on("data", (chunk) => (peerOut += chunk));
   const exited = new Promise((resolve) => child.on("exit", resolve));
   let start = 0;
   let checksum = 0;
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < count; i++) {
     const m = form === "sync" ? queue.receiveSync() : await queue.receive();
     if (m.data.length !== size) throw new Error(`got ${m.data.length} bytes`);
@@ -55,12 +64,13 @@ async function runIpckit(kind, size, form) {
     }
   }
   const elapsed = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu0);
   if (checksum < 0) throw new Error("unreachable");
   const code = await exited;
   if (code !== 0) throw new Error(`peer exited ${code}`);
   if (kind === "sysv") queue.remove();
   queue.close();
-  return (count - 1) / elapsed;
+  return { rate: (count - 1) / elapsed, cpu: (used.user + used.system + Number(peerOut.trim())) / count };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -69,25 +79,29 @@ const pct = (r) => `${(100 * r).toFixed(0)}%`;
 const rows = [];
 for (const kind of ["posix", "sysv"].filter((k) => only === undefined || k === only)) {
   for (const size of [64, 8192]) {
-    const native = [];
-    const rates = { sync: [], async: [] };
-    const ratios = { sync: [], async: [] };
+    const native = { rate: [], cpu: [] };
+    const per = Object.fromEntries(forms.map((f) => [f, { rate: [], ratio: [], cpu: [], cpuRatio: [] }]));
     for (let r = 0; r < rounds; r++) {
       // Interleaved, so load from other processes hits all of them alike.
       const c = runNative(kind, size);
-      native.push(c);
+      native.rate.push(c.rate);
+      native.cpu.push(c.cpu);
       for (const form of forms) {
-        const rate = await runIpckit(kind, size, form);
-        rates[form].push(rate);
-        ratios[form].push(rate / c);
+        const js = await runIpckit(kind, size, form);
+        per[form].rate.push(js.rate);
+        per[form].ratio.push(js.rate / c.rate);
+        per[form].cpu.push(js.cpu);
+        per[form].cpuRatio.push(c.cpu / js.cpu);
       }
     }
-    const row = { kind, size, native: median(native) };
-    let line = `${kind.padEnd(5)} ${String(size).padStart(5)} B  C ${fmt(row.native)} msg/s`;
+    const row = { kind, size, native: median(native.rate), nativeCpu: median(native.cpu) };
+    let line = `${kind.padEnd(5)} ${String(size).padStart(5)} B  C ${fmt(row.native)} msg/s ${row.nativeCpu.toFixed(2)} us CPU/msg`;
     for (const form of forms) {
-      row[form] = median(rates[form]);
-      row[`${form}Ratio`] = median(ratios[form]);
-      line += `  ${form} ${fmt(row[form])} (${pct(row[`${form}Ratio`])}; rounds ${ratios[form].map(pct).join(" ")})`;
+      const p = per[form];
+      Object.assign(row, { [form]: median(p.rate), [`${form}Ratio`]: median(p.ratio), [`${form}Cpu`]: median(p.cpu), [`${form}CpuRatio`]: median(p.cpuRatio) });
+      line +=
+        `\n    ${form.padEnd(5)} ${fmt(row[form])} msg/s = ${pct(row[`${form}Ratio`])} of C (rounds ${p.ratio.map(pct).join(" ")}); ` +
+        `${row[`${form}Cpu`].toFixed(2)} us CPU/msg, C needs ${pct(row[`${form}CpuRatio`])} of it`;
     }
     rows.push(row);
     console.log(line);
