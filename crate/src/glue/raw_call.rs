@@ -51,46 +51,58 @@ impl<const N: usize> Call<N> {
         Ok(Call { env, args })
     }
 
-    pub fn u32(&self, i: usize, what: &str) -> Out<u32> {
-        let mut v = 0u32;
-        // SAFETY: a live value of this call; Node-API checks the type.
-        let status = unsafe { sys::napi_get_value_uint32(self.env, self.args[i], &mut v) };
-        if status != sys::Status::napi_ok {
-            return Err(invalid(format!("{what} must be a number")));
+    fn type_of(&self, i: usize) -> sys::napi_valuetype {
+        let mut ty = -1;
+        // SAFETY: a live value of this call.
+        unsafe { sys::napi_typeof(self.env, self.args[i], &mut ty) };
+        ty
+    }
+
+    /// The type is checked first with `napi_typeof`: Deno's `napi_get_value_*` coerce some
+    /// values of other types where Node's refuse them.
+    fn number_arg(&self, i: usize) -> Option<f64> {
+        if self.type_of(i) != sys::ValueType::napi_number {
+            return None;
         }
-        Ok(v)
+        let mut v = 0f64;
+        // SAFETY: a live number value of this call.
+        let status = unsafe { sys::napi_get_value_double(self.env, self.args[i], &mut v) };
+        (status == sys::Status::napi_ok).then_some(v)
+    }
+
+    /// An integer from 0 to u32::MAX.
+    pub fn u32(&self, i: usize, what: &str) -> Out<u32> {
+        match self.number_arg(i) {
+            Some(v) if v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v) => Ok(v as u32),
+            _ => Err(invalid(format!(
+                "{what} must be an integer from 0 to 2^32-1"
+            ))),
+        }
     }
 
     pub fn f64(&self, i: usize, what: &str) -> Out<f64> {
-        self.opt_f64(i, what)?
+        self.number_arg(i)
             .ok_or_else(|| invalid(format!("{what} must be a number")))
     }
 
     /// A number, or None for undefined and null.
     pub fn opt_f64(&self, i: usize, what: &str) -> Out<Option<f64>> {
-        let mut v = 0f64;
-        // SAFETY: as in `u32`.
-        if unsafe { sys::napi_get_value_double(self.env, self.args[i], &mut v) }
-            == sys::Status::napi_ok
-        {
-            return Ok(Some(v));
-        }
-        let mut ty = 0;
-        // SAFETY: as in `u32`.
-        let status = unsafe { sys::napi_typeof(self.env, self.args[i], &mut ty) };
-        if status == sys::Status::napi_ok
-            && (ty == sys::ValueType::napi_undefined || ty == sys::ValueType::napi_null)
-        {
+        let ty = self.type_of(i);
+        if ty == sys::ValueType::napi_undefined || ty == sys::ValueType::napi_null {
             return Ok(None);
         }
-        Err(invalid(format!("{what} must be a number or undefined")))
+        self.number_arg(i)
+            .map(Some)
+            .ok_or_else(|| invalid(format!("{what} must be a number or undefined")))
     }
 
     pub fn bool(&self, i: usize, what: &str) -> Out<bool> {
         let mut v = false;
-        // SAFETY: as in `u32`.
-        let status = unsafe { sys::napi_get_value_bool(self.env, self.args[i], &mut v) };
-        if status != sys::Status::napi_ok {
+        // SAFETY: a live boolean value of this call.
+        if self.type_of(i) != sys::ValueType::napi_boolean
+            || unsafe { sys::napi_get_value_bool(self.env, self.args[i], &mut v) }
+                != sys::Status::napi_ok
+        {
             return Err(invalid(format!("{what} must be a boolean")));
         }
         Ok(v)
@@ -101,7 +113,8 @@ impl<const N: usize> Call<N> {
         let mut kind = 0;
         let mut len = 0usize;
         let mut data = ptr::null_mut();
-        // SAFETY: as in `u32`; fails with napi_invalid_arg for anything but a TypedArray.
+        // SAFETY: a live value of this call; fails with napi_invalid_arg for anything but a
+        // TypedArray.
         let status = unsafe {
             sys::napi_get_typedarray_info(
                 self.env,
