@@ -15,6 +15,7 @@ import {
 
 type NativeQueue = InstanceType<Binding["NativeMessageQueue"]>;
 type FastHandle = ReturnType<NativeQueue["fastHandle"]>;
+type HotCalls = ReturnType<Binding["mqFastPath"]>;
 
 /** Bytes to send: a Uint8Array (or Buffer), another ArrayBuffer view, an ArrayBuffer, or a string (sent as UTF-8). */
 export type MessageData = Uint8Array | ArrayBufferView | ArrayBuffer | string;
@@ -83,6 +84,8 @@ export class MessageQueue extends Handle implements AsyncIterable<MessageQueueMe
   readonly #queue: NativeQueue;
   /** For the Sync and try forms: free native functions, much cheaper to call than methods. */
   readonly #fast: FastHandle;
+  /** Hand-written Node-API callbacks for the Sync and try forms (no per-call napi-rs scope). */
+  readonly #calls: HotCalls;
   readonly #pool: ReceivePool;
   readonly #streak = new FastPath();
   readonly #name: string;
@@ -92,6 +95,7 @@ export class MessageQueue extends Handle implements AsyncIterable<MessageQueueMe
     this.#binding = binding;
     this.#queue = queue;
     this.#fast = queue.fastHandle();
+    this.#calls = binding.mqFastPath();
     this.#pool = new ReceivePool(queue.attributes().messageSize);
     this.#name = queue.name;
   }
@@ -142,7 +146,7 @@ export class MessageQueue extends Handle implements AsyncIterable<MessageQueueMe
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
     signal?.throwIfAborted();
-    if (this.#streak.next() && callNative(() => this.#binding.mqTrySend(this.#fast, bytes, priority))) return;
+    if (this.#streak.next() && callNative(() => this.#calls.trySend(this.#fast, bytes, priority))) return;
     this.#streak.reset();
     await cancellable(this.#binding, signal, (cancel) => this.#queue.send(bytes, priority, timeout, cancel));
   }
@@ -154,7 +158,7 @@ export class MessageQueue extends Handle implements AsyncIterable<MessageQueueMe
     const opts = checkOptions<MessageQueueSendOptions>(options, "sendSync");
     const priority = checkPriority(this.#binding, opts.priority);
     const timeout = checkTimeout(opts.timeout);
-    callNative(() => this.#binding.mqSendSync(this.#fast, bytes, priority, timeout));
+    callNative(() => this.#calls.sendSync(this.#fast, bytes, priority, timeout));
   }
 
   /** Queues a message if there is room now; false if the queue is full. */
@@ -163,7 +167,7 @@ export class MessageQueue extends Handle implements AsyncIterable<MessageQueueMe
     const bytes = checkBytes(data);
     const opts = checkOptions<MessageQueueSendOptions>(options, "trySend");
     const priority = checkPriority(this.#binding, opts.priority);
-    return callNative(() => this.#binding.mqTrySend(this.#fast, bytes, priority));
+    return callNative(() => this.#calls.trySend(this.#fast, bytes, priority));
   }
 
   /** The highest-priority message, waiting (without blocking the event loop) while the queue is empty. */
@@ -198,7 +202,7 @@ export class MessageQueue extends Handle implements AsyncIterable<MessageQueueMe
 
   #receiveNow(wait: boolean, timeout: number | undefined): MessageQueueMessage | undefined {
     const pool = this.#pool;
-    const n = callNative(() => this.#binding.mqReceiveInto(this.#fast, pool.chunk, pool.offset, wait, timeout));
+    const n = callNative(() => this.#calls.receiveInto(this.#fast, pool.chunk, pool.offset, wait, timeout));
     if (n < 0) return undefined;
     return { data: pool.take(0, n), priority: this.#binding.mqLastPriority() };
   }

@@ -18,6 +18,7 @@ import {
 
 type NativeQueue = InstanceType<Binding["NativeSysVQueue"]>;
 type FastHandle = ReturnType<NativeQueue["fastHandle"]>;
+type HotCalls = ReturnType<Binding["sysvFastPath"]>;
 
 /** A numeric key (0 to 0xFFFFFFFF; negative int32 values mean the same bits), or ftok(path, projectId). */
 export type SysVKey = number | { path: string; projectId: number };
@@ -92,6 +93,8 @@ export class SysVMessageQueue extends Handle implements AsyncIterable<SysVMessag
   readonly #queue: NativeQueue;
   /** For the Sync and try forms: free native functions, much cheaper to call than methods. */
   readonly #fast: FastHandle;
+  /** Hand-written Node-API callbacks for the Sync and try forms (no per-call napi-rs scope). */
+  readonly #calls: HotCalls;
   readonly #pool: ReceivePool;
   readonly #streak = new FastPath();
   readonly #key: number;
@@ -102,6 +105,7 @@ export class SysVMessageQueue extends Handle implements AsyncIterable<SysVMessag
     this.#binding = binding;
     this.#queue = queue;
     this.#fast = queue.fastHandle();
+    this.#calls = binding.sysvFastPath();
     this.#pool = new ReceivePool(binding.sysvReceiveBufferSize(this.#fast));
     this.#key = queue.key >>> 0;
     this.#id = queue.id;
@@ -149,7 +153,7 @@ export class SysVMessageQueue extends Handle implements AsyncIterable<SysVMessag
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
     signal?.throwIfAborted();
-    if (this.#streak.next() && callNative(() => this.#binding.sysvTrySend(this.#fast, bytes, type))) return;
+    if (this.#streak.next() && callNative(() => this.#calls.trySend(this.#fast, bytes, type))) return;
     this.#streak.reset();
     await cancellable(this.#binding, signal, (cancel) => this.#queue.send(bytes, type, timeout, cancel));
   }
@@ -161,7 +165,7 @@ export class SysVMessageQueue extends Handle implements AsyncIterable<SysVMessag
     const opts = checkOptions<SysVSendOptions>(options, "sendSync");
     const type = sendType(opts.type);
     const timeout = checkTimeout(opts.timeout);
-    callNative(() => this.#binding.sysvSendSync(this.#fast, bytes, type, timeout));
+    callNative(() => this.#calls.sendSync(this.#fast, bytes, type, timeout));
   }
 
   /** Queues a message if there is room now; false if the queue is full. */
@@ -170,7 +174,7 @@ export class SysVMessageQueue extends Handle implements AsyncIterable<SysVMessag
     const bytes = checkBytes(data);
     const opts = checkOptions<SysVSendOptions>(options, "trySend");
     const type = sendType(opts.type);
-    return callNative(() => this.#binding.sysvTrySend(this.#fast, bytes, type));
+    return callNative(() => this.#calls.trySend(this.#fast, bytes, type));
   }
 
   /** The next message of the selected type, waiting (without blocking the event loop) until there is one. */
@@ -209,7 +213,7 @@ export class SysVMessageQueue extends Handle implements AsyncIterable<SysVMessag
 
   #receiveNow(type: number, wait: boolean, timeout: number | undefined): SysVMessage | undefined {
     const pool = this.#pool;
-    const n = callNative(() => this.#binding.sysvReceiveInto(this.#fast, pool.chunk, pool.offset, type, wait, timeout));
+    const n = callNative(() => this.#calls.receiveInto(this.#fast, pool.chunk, pool.offset, type, wait, timeout));
     if (n < 0) return undefined;
     return { data: pool.take(this.#binding.SYSV_HEADER, n), type: this.#binding.sysvLastType() };
   }

@@ -34,10 +34,7 @@ export declare class NativeMessageQueue {
   attributes(): MqAttributes
   /** The data is copied now, so the caller may reuse its buffer while the send waits. */
   send(data: Uint8Array, priority: number, timeoutMs: number | undefined | null, cancel: NativeCancel): Promise<void>
-  /**
-   * The handle the hot-path functions (`mqTrySend`, `mqSendSync`, `mqTryReceive`,
-   * `mqReceiveSync`) take. It does not keep the queue open: after close() they fail.
-   */
+  /** The handle the hot-path functions (`mqFastPath()`) take. It does not keep the queue open: after close() they fail. */
   fastHandle(): number
   receive(timeoutMs: number | undefined | null, cancel: NativeCancel): Promise<MqMessage>
   /**
@@ -75,7 +72,7 @@ export declare class NativeSysVQueue {
   remove(): void
   send(data: Uint8Array, mtype: number, timeoutMs: number | undefined | null, cancel: NativeCancel): Promise<void>
   /**
-   * The handle the hot-path functions take (see `sysvTrySend`); it does not keep the
+   * The handle the hot-path functions take (`sysvFastPath()`); it does not keep the
    * queue handle open.
    */
   fastHandle(): number
@@ -128,7 +125,13 @@ export interface MqAttributes {
   currentMessages: number
 }
 
-/** The priority of the message the last mqReceiveInto on this thread returned. */
+/**
+ * The hot-path functions, as hand-written Node-API callbacks (see glue/raw_call.rs for why).
+ * `receiveInto(handle, buf, offset, wait, timeoutMs)`: see `receive_into` above.
+ */
+export declare function mqFastPath(): { trySend(handle: number, data: Uint8Array, priority: number): boolean; sendSync(handle: number, data: Uint8Array, priority: number, timeoutMs: number | undefined): void; receiveInto(handle: number, buf: Uint8Array, offset: number, wait: boolean, timeoutMs: number | undefined): number }
+
+/** The priority of the message the last receiveInto on this thread returned. */
 export declare function mqLastPriority(): number
 
 export interface MqMessage {
@@ -138,18 +141,6 @@ export interface MqMessage {
 
 /** Linux's MQ_PRIO_MAX (priorities are 0..mqPrioMax-1). */
 export declare function mqPrioMax(): number
-
-/**
- * Receives into `buf` at `offset` (with at least messageSize bytes from there): the message
- * length, or -1 when `wait` is false and the queue is empty. The priority is
- * `mqLastPriority()`. The kernel copies straight into the facade's receive pool, whose views
- * are the messages handed out: one copy per message, no native Buffer per message.
- */
-export declare function mqReceiveInto(handle: number, buf: Uint8Array, offset: number, wait: boolean, timeoutMs?: number | undefined | null): number
-
-export declare function mqSendSync(handle: number, data: Uint8Array, priority: number, timeoutMs?: number | undefined | null): void
-
-export declare function mqTrySend(handle: number, data: Uint8Array, priority: number): boolean
 
 export declare function mqUnlink(name: string): void
 
@@ -161,13 +152,19 @@ export declare function shmUnlink(name: string): void
 /** Two connected stream-socket descriptors; the caller owns both (net.Socket takes them over). */
 export declare function socketPair(): Array<number>
 
-/** Bytes before the message text in a `sysvReceiveInto` buffer (a C `long`). */
+/** Bytes before the message text in a `sysvFastPath().receiveInto` buffer (a C `long`). */
 export declare const SYSV_HEADER: number
+
+/**
+ * The hot-path functions, as hand-written Node-API callbacks (see glue/raw_call.rs for why).
+ * `receiveInto(handle, buf, offset, type, wait, timeoutMs)`: see `receive_into` above.
+ */
+export declare function sysvFastPath(): { trySend(handle: number, data: Uint8Array, type: number): boolean; sendSync(handle: number, data: Uint8Array, type: number, timeoutMs: number | undefined): void; receiveInto(handle: number, buf: Uint8Array, offset: number, type: number, wait: boolean, timeoutMs: number | undefined): number }
 
 /** ftok(path, projectId). */
 export declare function sysvKeyFromPath(path: string, projectId: number): number
 
-/** The type of the message the last sysvReceiveInto on this thread returned. */
+/** The type of the message the last receiveInto on this thread returned. */
 export declare function sysvLastType(): number
 
 export interface SysVMessage {
@@ -175,22 +172,11 @@ export interface SysVMessage {
   type: number
 }
 
-/** The receive buffer size `sysvReceiveInto` needs: the type header plus kernel.msgmax. */
+/** The receive buffer size `sysvFastPath().receiveInto` needs: the type header plus kernel.msgmax. */
 export declare function sysvReceiveBufferSize(handle: number): number
-
-/**
- * Receives into `buf` at `offset` (at least `sysvReceiveBufferSize(handle)` bytes from there;
- * the message text starts `SYSV_HEADER` bytes later): the text length, or -1 when `wait` is false and nothing of
- * the selected type is queued. The type is `sysvLastType()`.
- */
-export declare function sysvReceiveInto(handle: number, buf: Uint8Array, offset: number, mtype: number, wait: boolean, timeoutMs?: number | undefined | null): number
-
-export declare function sysvSendSync(handle: number, data: Uint8Array, mtype: number, timeoutMs?: number | undefined | null): void
 
 export interface SysVStats {
   messages: number
   bytes: number
   maxBytes: number
 }
-
-export declare function sysvTrySend(handle: number, data: Uint8Array, mtype: number): boolean

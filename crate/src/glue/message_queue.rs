@@ -1,13 +1,14 @@
 //! `NativeMessageQueue`: a POSIX message queue handle (Linux).
 
 use super::cancel::NativeCancel;
-use super::convert::{to_napi, to_u64, OrNapi, WritableBytes};
+use super::convert::{to_napi, to_u64, OrNapi};
 use super::handles::Table;
+use super::raw_call;
 use crate::error::{Code, IpcError};
 use crate::posix_mq::{self, MessageQueue, OpenOptions};
 use crate::wait::{deadline_after, Cancel, Stops};
-use napi::bindgen_prelude::{Buffer, PromiseRaw, Uint8ArraySlice};
-use napi::Env;
+use napi::bindgen_prelude::{Buffer, Object, PromiseRaw, Uint8ArraySlice};
+use napi::{sys, Env};
 use napi_derive::napi;
 use std::cell::Cell;
 use std::sync::Arc;
@@ -124,8 +125,7 @@ impl NativeMessageQueue {
         })
     }
 
-    /// The handle the hot-path functions (`mqTrySend`, `mqSendSync`, `mqTryReceive`,
-    /// `mqReceiveSync`) take. It does not keep the queue open: after close() they fail.
+    /// The handle the hot-path functions (`mqFastPath()`) take. It does not keep the queue open: after close() they fail.
     #[napi]
     pub fn fast_handle(&self) -> napi::Result<u32> {
         self.shared()?;
@@ -197,24 +197,15 @@ fn live(handle: u32) -> napi::Result<Arc<Shared>> {
         .ok_or_else(|| to_napi(IpcError::new(Code::Closed, "message queue is closed")))
 }
 
-#[napi(ts_args_type = "handle: number, data: Uint8Array, priority: number")]
-pub fn mq_try_send(handle: u32, data: Uint8ArraySlice, priority: u32) -> napi::Result<bool> {
-    live(handle)?.queue.try_send(&data, priority).or_napi()
+fn try_send(handle: u32, data: &[u8], priority: u32) -> napi::Result<bool> {
+    live(handle)?.queue.try_send(data, priority).or_napi()
 }
 
-#[napi(
-    ts_args_type = "handle: number, data: Uint8Array, priority: number, timeoutMs?: number | undefined | null"
-)]
-pub fn mq_send_sync(
-    handle: u32,
-    data: Uint8ArraySlice,
-    priority: u32,
-    timeout_ms: Option<f64>,
-) -> napi::Result<()> {
+fn send_sync(handle: u32, data: &[u8], priority: u32, timeout_ms: Option<f64>) -> napi::Result<()> {
     let deadline = deadline_after(timeout_ms);
     live(handle)?
         .queue
-        .send_sync(&data, priority, deadline)
+        .send_sync(data, priority, deadline)
         .or_napi()
 }
 
@@ -222,12 +213,9 @@ pub fn mq_send_sync(
 /// length, or -1 when `wait` is false and the queue is empty. The priority is
 /// `mqLastPriority()`. The kernel copies straight into the facade's receive pool, whose views
 /// are the messages handed out: one copy per message, no native Buffer per message.
-#[napi(
-    ts_args_type = "handle: number, buf: Uint8Array, offset: number, wait: boolean, timeoutMs?: number | undefined | null"
-)]
-pub fn mq_receive_into(
+fn receive_into(
     handle: u32,
-    buf: WritableBytes,
+    buf: &mut [u8],
     offset: u32,
     wait: bool,
     timeout_ms: Option<f64>,
@@ -261,7 +249,71 @@ pub fn mq_receive_into(
     })
 }
 
-/// The priority of the message the last mqReceiveInto on this thread returned.
+unsafe extern "C" fn raw_try_send(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    // SAFETY: called by Node-API with this callback's env and info.
+    unsafe {
+        raw_call::run::<3>(env, info, |c| {
+            let handle = c.u32(0, "handle")?;
+            let priority = c.u32(2, "priority")?;
+            let sent = try_send(handle, c.bytes(1, "data")?, priority)?;
+            c.boolean(sent)
+        })
+    }
+}
+
+unsafe extern "C" fn raw_send_sync(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    // SAFETY: as in raw_try_send.
+    unsafe {
+        raw_call::run::<4>(env, info, |c| {
+            let handle = c.u32(0, "handle")?;
+            let priority = c.u32(2, "priority")?;
+            let timeout = c.opt_f64(3, "timeoutMs")?;
+            send_sync(handle, c.bytes(1, "data")?, priority, timeout)?;
+            c.undefined()
+        })
+    }
+}
+
+unsafe extern "C" fn raw_receive_into(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    // SAFETY: as in raw_try_send.
+    unsafe {
+        raw_call::run::<5>(env, info, |c| {
+            let handle = c.u32(0, "handle")?;
+            let offset = c.u32(2, "offset")?;
+            let wait = c.bool(3, "wait")?;
+            let timeout = c.opt_f64(4, "timeoutMs")?;
+            let n = receive_into(handle, c.bytes(1, "buf")?, offset, wait, timeout)?;
+            c.number(n)
+        })
+    }
+}
+
+/// The hot-path functions, as hand-written Node-API callbacks (see glue/raw_call.rs for why).
+/// `receiveInto(handle, buf, offset, wait, timeoutMs)`: see `receive_into` above.
+#[napi(
+    ts_return_type = "{ trySend(handle: number, data: Uint8Array, priority: number): boolean; sendSync(handle: number, data: Uint8Array, priority: number, timeoutMs: number | undefined): void; receiveInto(handle: number, buf: Uint8Array, offset: number, wait: boolean, timeoutMs: number | undefined): number }"
+)]
+pub fn mq_fast_path(env: &Env) -> napi::Result<Object<'_>> {
+    raw_call::functions(
+        env,
+        &[
+            ("trySend", raw_try_send),
+            ("sendSync", raw_send_sync),
+            ("receiveInto", raw_receive_into),
+        ],
+    )
+}
+
+/// The priority of the message the last receiveInto on this thread returned.
 #[napi]
 pub fn mq_last_priority() -> u32 {
     LAST_PRIORITY.get()

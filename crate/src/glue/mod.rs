@@ -8,6 +8,7 @@ pub mod futex;
 pub mod handles;
 #[cfg(target_os = "linux")]
 pub mod message_queue;
+pub mod raw_call;
 pub mod shared_memory;
 #[cfg(target_os = "linux")]
 pub mod sysv_queue;

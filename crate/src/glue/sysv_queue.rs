@@ -1,13 +1,14 @@
 //! `NativeSysVQueue`: a System V message queue handle (Linux).
 
 use super::cancel::NativeCancel;
-use super::convert::{to_napi, to_u64, OrNapi, WritableBytes};
+use super::convert::{to_napi, to_u64, OrNapi};
 use super::handles::Table;
+use super::raw_call;
 use crate::error::{Code, IpcError};
 use crate::sysv_mq::{self, OpenOptions, SysVQueue};
 use crate::wait::{deadline_after, Cancel, Stops};
-use napi::bindgen_prelude::{Buffer, PromiseRaw, Uint8ArraySlice};
-use napi::Env;
+use napi::bindgen_prelude::{Buffer, Object, PromiseRaw, Uint8ArraySlice};
+use napi::{sys, Env};
 use napi_derive::napi;
 use std::cell::Cell;
 use std::sync::Arc;
@@ -155,7 +156,7 @@ impl NativeSysVQueue {
         })
     }
 
-    /// The handle the hot-path functions take (see `sysvTrySend`); it does not keep the
+    /// The handle the hot-path functions take (`sysvFastPath()`); it does not keep the
     /// queue handle open.
     #[napi]
     pub fn fast_handle(&self) -> napi::Result<u32> {
@@ -219,37 +220,25 @@ fn live(handle: u32) -> napi::Result<Arc<Shared>> {
         })
 }
 
-#[napi(ts_args_type = "handle: number, data: Uint8Array, mtype: number")]
-pub fn sysv_try_send(handle: u32, data: Uint8ArraySlice, mtype: f64) -> napi::Result<bool> {
+fn try_send(handle: u32, data: &[u8], mtype: f64) -> napi::Result<bool> {
     let mtype = to_type(mtype)?;
-    live(handle)?.queue.try_send(&data, mtype).or_napi()
+    live(handle)?.queue.try_send(data, mtype).or_napi()
 }
 
-#[napi(
-    ts_args_type = "handle: number, data: Uint8Array, mtype: number, timeoutMs?: number | undefined | null"
-)]
-pub fn sysv_send_sync(
-    handle: u32,
-    data: Uint8ArraySlice,
-    mtype: f64,
-    timeout_ms: Option<f64>,
-) -> napi::Result<()> {
+fn send_sync(handle: u32, data: &[u8], mtype: f64, timeout_ms: Option<f64>) -> napi::Result<()> {
     let mtype = to_type(mtype)?;
     live(handle)?
         .queue
-        .send_sync(&data, mtype, deadline_after(timeout_ms))
+        .send_sync(data, mtype, deadline_after(timeout_ms))
         .or_napi()
 }
 
 /// Receives into `buf` at `offset` (at least `sysvReceiveBufferSize(handle)` bytes from there;
 /// the message text starts `SYSV_HEADER` bytes later): the text length, or -1 when `wait` is false and nothing of
 /// the selected type is queued. The type is `sysvLastType()`.
-#[napi(
-    ts_args_type = "handle: number, buf: Uint8Array, offset: number, mtype: number, wait: boolean, timeoutMs?: number | undefined | null"
-)]
-pub fn sysv_receive_into(
+fn receive_into(
     handle: u32,
-    buf: WritableBytes,
+    buf: &mut [u8],
     offset: u32,
     mtype: f64,
     wait: bool,
@@ -281,17 +270,82 @@ pub fn sysv_receive_into(
     })
 }
 
-/// The receive buffer size `sysvReceiveInto` needs: the type header plus kernel.msgmax.
+unsafe extern "C" fn raw_try_send(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    // SAFETY: called by Node-API with this callback's env and info.
+    unsafe {
+        raw_call::run::<3>(env, info, |c| {
+            let handle = c.u32(0, "handle")?;
+            let mtype = c.f64(2, "type")?;
+            let sent = try_send(handle, c.bytes(1, "data")?, mtype)?;
+            c.boolean(sent)
+        })
+    }
+}
+
+unsafe extern "C" fn raw_send_sync(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    // SAFETY: as in raw_try_send.
+    unsafe {
+        raw_call::run::<4>(env, info, |c| {
+            let handle = c.u32(0, "handle")?;
+            let mtype = c.f64(2, "type")?;
+            let timeout = c.opt_f64(3, "timeoutMs")?;
+            send_sync(handle, c.bytes(1, "data")?, mtype, timeout)?;
+            c.undefined()
+        })
+    }
+}
+
+unsafe extern "C" fn raw_receive_into(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    // SAFETY: as in raw_try_send.
+    unsafe {
+        raw_call::run::<6>(env, info, |c| {
+            let handle = c.u32(0, "handle")?;
+            let offset = c.u32(2, "offset")?;
+            let mtype = c.f64(3, "type")?;
+            let wait = c.bool(4, "wait")?;
+            let timeout = c.opt_f64(5, "timeoutMs")?;
+            let n = receive_into(handle, c.bytes(1, "buf")?, offset, mtype, wait, timeout)?;
+            c.number(n)
+        })
+    }
+}
+
+/// The hot-path functions, as hand-written Node-API callbacks (see glue/raw_call.rs for why).
+/// `receiveInto(handle, buf, offset, type, wait, timeoutMs)`: see `receive_into` above.
+#[napi(
+    ts_return_type = "{ trySend(handle: number, data: Uint8Array, type: number): boolean; sendSync(handle: number, data: Uint8Array, type: number, timeoutMs: number | undefined): void; receiveInto(handle: number, buf: Uint8Array, offset: number, type: number, wait: boolean, timeoutMs: number | undefined): number }"
+)]
+pub fn sysv_fast_path(env: &Env) -> napi::Result<Object<'_>> {
+    raw_call::functions(
+        env,
+        &[
+            ("trySend", raw_try_send),
+            ("sendSync", raw_send_sync),
+            ("receiveInto", raw_receive_into),
+        ],
+    )
+}
+
+/// The receive buffer size `sysvFastPath().receiveInto` needs: the type header plus kernel.msgmax.
 #[napi(ts_args_type = "handle: number")]
 pub fn sysv_receive_buffer_size(handle: u32) -> napi::Result<u32> {
     Ok((sysv_mq::HEADER + live(handle)?.queue.msgmax()) as u32)
 }
 
-/// Bytes before the message text in a `sysvReceiveInto` buffer (a C `long`).
+/// Bytes before the message text in a `sysvFastPath().receiveInto` buffer (a C `long`).
 #[napi]
 pub const SYSV_HEADER: u32 = sysv_mq::HEADER as u32;
 
-/// The type of the message the last sysvReceiveInto on this thread returned.
+/// The type of the message the last receiveInto on this thread returned.
 #[napi]
 pub fn sysv_last_type() -> f64 {
     LAST_TYPE.get()
