@@ -91,24 +91,35 @@ export class FrameDecoder {
   push(chunk: Uint8Array): void {
     if (this.#failed) return;
     if (this.#buffered === 0 && this.#need === -1) {
-      // Fast path: frames wholly inside this chunk become views of it, one allocation each.
-      const length = chunk.length;
-      let at = 0;
-      while (length - at >= 4) {
-        const n = int32At(chunk, at);
-        if (n < 0 || n > this.#max || length - at - 4 < n) break;
-        this.#sink.frame(new Uint8Array(chunk.buffer, chunk.byteOffset + at + 4, n));
-        if (this.#failed) return;
-        at += 4 + n;
-      }
-      if (at === length) return;
-      if (at > 0) chunk = chunk.subarray(at);
+      this.#scan(chunk);
+      return;
     }
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     // The middle of a large frame: nothing to cut yet.
     if (this.#buffered < this.#need) return;
-    this.#drain();
+    this.#drain(true);
+  }
+
+  /**
+   * The fast path, from a frame boundary: frames wholly inside the chunk become views of it, one
+   * allocation each; the incomplete rest waits in the list.
+   */
+  #scan(chunk: Uint8Array): void {
+    const length = chunk.length;
+    let at = 0;
+    while (length - at >= 4) {
+      const n = int32At(chunk, at);
+      if (n < 0 || n > this.#max || length - at - 4 < n) break;
+      this.#sink.frame(new Uint8Array(chunk.buffer, chunk.byteOffset + at + 4, n));
+      if (this.#failed) return;
+      at += 4 + n;
+    }
+    if (at === length) return;
+    const rest = at > 0 ? chunk.subarray(at) : chunk;
+    this.#chunks.push(rest);
+    this.#buffered += rest.length;
+    this.#drain(false);
   }
 
   #take(n: number): Uint8Array {
@@ -150,9 +161,18 @@ export class FrameDecoder {
     return int32At(head, 0);
   }
 
-  #drain(): void {
+  /** Cuts what the list holds; `rescan`: back at a boundary with one chunk left, finish it on the fast path. */
+  #drain(rescan: boolean): void {
     for (;;) {
       if (this.#need === -1) {
+        // Reads of a burst rarely end on a frame boundary: without this, every frame after the
+        // one that spanned two reads would take the slow path (four subarrays per frame).
+        if (rescan && this.#chunks.length === 1) {
+          const rest = this.#chunks.pop()!;
+          this.#buffered = 0;
+          this.#scan(rest);
+          return;
+        }
         if (this.#buffered < 4) return;
         let length = this.#peekInt32();
         let headerSize = 4;

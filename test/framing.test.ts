@@ -45,6 +45,11 @@ describe("framing", () => {
     }
   });
 
+  it("decodes a burst of small frames cut across reads", () => {
+    const sizes = Array.from({ length: 3000 }, (_, i) => (i * 37) % 200);
+    for (const seed of [7, 8, 9]) expect(roundTrip(sizes, seed).map((g) => g.length)).toEqual(sizes);
+  });
+
   it("reads a payload that arrives after its header as payload, even when it looks like a header", () => {
     // Python's send_bytes writes the header and a large payload separately, so a read can end
     // exactly after the header; the next bytes are payload, whatever they look like.
