@@ -838,5 +838,6 @@ module.exports = nativeBinding
 module.exports.NativeSharedMemory = nativeBinding.NativeSharedMemory
 module.exports.bindingVersion = nativeBinding.bindingVersion
 module.exports.detachArrayBuffer = nativeBinding.detachArrayBuffer
+module.exports.externalBuffersAllowed = nativeBinding.externalBuffersAllowed
 module.exports.freeBytes = nativeBinding.freeBytes
 module.exports.shmUnlink = nativeBinding.shmUnlink

@@ -33,6 +33,12 @@ export declare function bindingVersion(): string
 /** Detaches an ArrayBuffer handed out by `buffer`, so no JS code can touch the mapping again. */
 export declare function detachArrayBuffer(buffer: ArrayBuffer): void
 
+/**
+ * Whether this runtime lets native code share memory with JS (false under a V8 sandbox, e.g.
+ * Electron >= 21). The facade asks once at load and turns the answer into `capabilities`.
+ */
+export declare function externalBuffersAllowed(): boolean
+
 /** Free bytes on the filesystem holding `path` (for `/dev/shm` checks and `ipckit doctor`). */
 export declare function freeBytes(path: string): number
 

@@ -1,6 +1,7 @@
 //! `#[napi]` glue: one file per capability, plus the shared conversions in `convert`.
 
 pub mod convert;
+pub mod external;
 pub mod shared_memory;
 
 use napi_derive::napi;
