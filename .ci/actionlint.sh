@@ -9,7 +9,7 @@ if [ ! -x "$bin_dir/actionlint" ]; then
   command -v go >/dev/null || { echo "actionlint needs Go (https://go.dev/dl/) to build" >&2; exit 1; }
   GOBIN=$bin_dir GOFLAGS=-mod=mod go install "github.com/rhysd/actionlint/cmd/actionlint@$version"
 fi
-"$bin_dir/actionlint" -version | head -1
+echo "actionlint $("$bin_dir/actionlint" -version | head -1)"
 # shellcheck and pyflakes are used for run: scripts when they are on PATH.
-"$bin_dir/actionlint" -color=never
+"$bin_dir/actionlint" -no-color
 echo "actionlint: $(ls .github/workflows | tr '\n' ' ')ok"
