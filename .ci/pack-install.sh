@@ -44,8 +44,9 @@ cp "npm/$suffix/package.json" "npm/$suffix/README.md" "$binary" "$work/platform/
 (cd "$work/platform" && npm pack --silent --pack-destination "$work/tgz" >/dev/null)
 root_tgz=$work/tgz/ipckit-$version.tgz
 platform_tgz=$work/tgz/ipckit-$suffix-$version.tgz
-if tar tzf "$root_tgz" | grep '\.node$'; then echo "the root tarball ships a binary" >&2; exit 1; fi
-tar tzf "$root_tgz" | grep -qx 'package/dist/cjs/index.js' || { echo "the root tarball lacks the CJS build" >&2; exit 1; }
+root_files=$(tar tzf "$root_tgz") # (not piped into grep -q: with pipefail, tar's SIGPIPE would fail the check)
+if grep '\.node$' <<<"$root_files"; then echo "the root tarball ships a binary" >&2; exit 1; fi
+grep -qx 'package/dist/cjs/index.js' <<<"$root_files" || { echo "the root tarball lacks the CJS build" >&2; exit 1; }
 [ "$(tar tzf "$platform_tgz" | sort | tr '\n' ' ')" = "package/README.md package/ipckit.$suffix.node package/package.json " ] || {
   echo "unexpected platform tarball contents: $(tar tzf "$platform_tgz" | tr '\n' ' ')" >&2
   exit 1

@@ -61,11 +61,16 @@ const packageVersion = (nativeRequire("../../package.json") as { version: string
 
 function isMusl(): boolean {
   // The same two probes as the generated loader, so both name the same package.
+  // Either may be refused (Deno without --allow-read or --allow-sys): then assume glibc, as it does.
   try {
     return readFileSync("/usr/bin/ldd", "utf8").includes("musl");
   } catch {
-    const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
-    return report?.header !== undefined && report.header.glibcVersionRuntime === undefined;
+    try {
+      const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+      return report?.header !== undefined && report.header.glibcVersionRuntime === undefined;
+    } catch {
+      return false;
+    }
   }
 }
 
