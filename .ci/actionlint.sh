@@ -10,6 +10,6 @@ if [ ! -x "$bin_dir/actionlint" ]; then
   GOBIN=$bin_dir GOFLAGS=-mod=mod go install "github.com/rhysd/actionlint/cmd/actionlint@$version"
 fi
 echo "actionlint $("$bin_dir/actionlint" -version | head -1)"
-# shellcheck and pyflakes are used for run: scripts when they are on PATH.
+# When shellcheck (and pyflakes) are on PATH, actionlint also checks the run: scripts with them.
 "$bin_dir/actionlint" -no-color
-echo "actionlint: $(ls .github/workflows | tr '\n' ' ')ok"
+echo "actionlint: .github/workflows ok"

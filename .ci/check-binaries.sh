@@ -2,6 +2,7 @@
 # Release gate: after `napi artifacts --output-dir artifacts --npm-dir npm`, every platform package
 # must hold its binary (napi prepublish would otherwise publish what it has, and users of the
 # missing platform would silently get the js backend). Usage: .ci/check-binaries.sh [npm-dir]
+# shellcheck disable=SC2016 # the single-quoted program is JavaScript
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm_dir=${1:-npm}

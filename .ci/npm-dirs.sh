@@ -11,4 +11,4 @@ if ! git diff --quiet -- npm/ || [ -n "$(git ls-files --others --exclude-standar
   echo "npm/ differs from what napi create-npm-dirs generates: run it and commit the result" >&2
   exit 1
 fi
-echo "npm/: $(ls npm | wc -l) platform packages, as generated"
+echo "npm/: $(find npm -mindepth 1 -maxdepth 1 -type d | wc -l) platform packages, as generated"

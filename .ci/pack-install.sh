@@ -5,6 +5,7 @@
 # Deno and Bun. Then the root alone (as --omit=optional leaves it): js backend, one warning naming
 # the platform package; then the loader's overrides and the version check against real packages.
 # Needs the release build (`npm ci` or `npm run build`) and node_modules/.bin/{deno,bun}.
+# shellcheck disable=SC2016 # the single-quoted programs are JavaScript, expanded by node
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -12,10 +13,10 @@ suffix=linux-x64-gnu
 [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] || { echo "pack-install runs on linux x64 only" >&2; exit 1; }
 binary=src/native/ipckit.$suffix.node
 release=crate/target/x86_64-unknown-linux-gnu/release/libipckit.so
-[ -f "$release" ] && cmp -s "$binary" "$release" || {
+if [ ! -f "$release" ] || ! cmp -s "$binary" "$release"; then
   echo "$binary is not the release build (run npm run build:native)" >&2
   exit 1
-}
+fi
 version=$(node -p 'require("./package.json").version')
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ipckit-pack.XXXXXX")

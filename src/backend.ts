@@ -37,8 +37,8 @@ const SUPPORT: Record<Feature, FeatureSupport> = {
   fifo: { native: [], js: [], needs: "a Unix system (mkfifo)" },
   connection: { native: [], js: [], needs: "Unix sockets, named pipes or TCP" },
   channel: { native: [], js: [], needs: "the native binding (shared memory and futex waits)", sharesMemory: true },
-  queue: { native: [], js: [], needs: "the native binding or the socket transport" },
-  sync: { native: [], js: [], needs: "the native binding (shared memory and futex waits)" },
+  queue: { native: [], js: [], needs: "the native binding or the socket transport", sharesMemory: true },
+  sync: { native: [], js: [], needs: "the native binding (shared memory and futex waits)", sharesMemory: true },
 };
 
 /** The platform packages published beside the root (npm/<suffix>), one per napi target. */
