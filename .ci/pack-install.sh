@@ -18,6 +18,8 @@ if [ ! -f "$release" ] || ! cmp -s "$binary" "$release"; then
   exit 1
 fi
 version=$(node -p 'require("./package.json").version')
+# Features of other issues the smoke must find (it skips, and says so, those not yet in this build).
+export IPCKIT_SMOKE_REQUIRE=${IPCKIT_SMOKE_REQUIRE-}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ipckit-pack.XXXXXX")
 trap 'rm -rf "$work"' EXIT

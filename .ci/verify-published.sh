@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=${1:-$(node -p 'require("./package.json").version')}
-expected=$(find npm -mindepth 1 -maxdepth 1 -type d -printf "ipckit-%f\n" | sort | tr '\n' ' ')
+expected=$(find npm -mindepth 1 -maxdepth 1 -type d -printf "ipckit-%f\n" | LC_ALL=C sort | tr '\n' ' ')
 for attempt in 1 2 3 4 5 6; do
   listed=$(npm view "ipckit@$version" optionalDependencies --json 2>/dev/null |
     node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {

@@ -62,6 +62,12 @@ describe("platform packages", () => {
     }
   });
 
+  it("the root lists no optionalDependencies (napi prepublish writes them at release) and ships no binary", () => {
+    const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    expect(manifest.optionalDependencies).toBeUndefined();
+    expect(manifest.files).toEqual(["dist", "!dist/**/*.node"]);
+  });
+
   it("the crate and the package carry the same version (the loaded binary is checked against it)", () => {
     const cargo = readFileSync(join(root, "crate/Cargo.toml"), "utf8");
     expect(cargo.match(/^version = "(.*)"$/m)?.[1]).toBe(pkg.version);
