@@ -76,7 +76,7 @@ deno_run() { as_user deno run --allow-ffi --allow-read --allow-write --allow-env
 smoke_all() {
   local dir=$1 expected=$2
   (cd "$dir" && as_user node smoke.mjs main "$expected" && as_user node smoke.cjs main "$expected" &&
-    deno_run smoke.mjs main "$expected" && as_user bun smoke.mjs main "$expected" && as_user bun smoke.cjs main "$expected")
+    deno_run smoke.mjs main "$expected" && deno_run smoke.cjs main "$expected" && as_user bun smoke.mjs main "$expected" && as_user bun smoke.cjs main "$expected")
 }
 
 say "project 1: root + ipckit-$suffix tarballs (what npm install ipckit gives on this platform)"

@@ -164,7 +164,7 @@ async function main(ipc, entry, kind) {
   await sharedMemory(ipc, entry, expected);
   await messageQueue(ipc, entry, expected);
   await connection(ipc, entry);
-  console.log(`smoke ${runtime} ${kind} backend=${ipc.backend} (${d.runtime})`);
+  console.log(`smoke ${runtime} backend=${ipc.backend} (${d.runtime}), ${kind.replace(/^(\w+) (file:\/\/)?.*node_modules\//, "$1 ")}`);
   for (const r of results) console.log(`  ${r}`);
 }
 

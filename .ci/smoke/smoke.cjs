@@ -2,7 +2,7 @@
 const ipc = require("ipckit");
 const { main } = require("./checks.cjs");
 
-main(ipc, __filename, "cjs").catch((error) => {
+main(ipc, __filename, `cjs ${require.resolve("ipckit")}`).catch((error) => {
   console.error(error);
   process.exit(1);
 });
