@@ -1,10 +1,9 @@
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { afterAll, describe, expect, it } from "vitest";
 import { PLATFORM_PACKAGES } from "../dist/backend.js";
-import { backend } from "../dist/index.js";
+import { backend, diagnostics } from "../dist/index.js";
 import { fixturePath, runFixture } from "./helpers.js";
 
 interface Report {
@@ -28,7 +27,9 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
   version: string;
   napi: { targets: string[] };
 };
-const binary = join(root, "dist/native/ipckit.linux-x64-gnu.node");
+// The binary of this platform as the development build places it (dist/native/ipckit.<suffix>.node).
+const suffix = diagnostics().platformPackage?.slice("ipckit-".length);
+const binary = join(root, `dist/native/ipckit.${suffix}.node`);
 const scratch = mkdtempSync(join(tmpdir(), "ipckit-dist-test-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -84,7 +85,7 @@ describe("both entry points", () => {
   });
 });
 
-describe.runIf(backend === "native" && process.platform === "linux" && process.arch === "x64")("loader", () => {
+describe.runIf(backend === "native" && suffix !== undefined)("loader", () => {
   it("honours NAPI_RS_NATIVE_LIBRARY_PATH", async () => {
     const moved = join(scratch, "moved.node");
     copyFileSync(binary, moved);
