@@ -124,4 +124,28 @@ out=$(cd "$work/bare" && as_user node -p 'const i = require("ipckit"); i.backend
 echo "  $out"
 [[ "$out" == "js | ipckit-$suffix is version 0.0.1-other but ipckit is $version"* ]] || { echo "version mismatch not detected" >&2; exit 1; }
 
+say "release rehearsal on a staged copy: the binary gate, then napi prepublish (publishing nothing)"
+stage=$work/release
+mkdir -p "$stage"
+cp package.json "$stage/"
+cp -r npm "$stage/npm"
+if bash .ci/check-binaries.sh "$stage/npm" >/dev/null 2>&1; then echo "check-binaries passed with no binaries" >&2; exit 1; fi
+echo "  check-binaries refuses a release with binaries missing"
+# Only linux-x64-gnu is built here: the other five get stand-ins so prepublish can run at all.
+for dir in "$stage"/npm/*/; do
+  s=$(basename "$dir")
+  cp "$binary" "$dir/ipckit.$s.node"
+done
+bash .ci/check-binaries.sh "$stage/npm" >/dev/null
+(cd "$stage" && git init -q . && git add -A && git -c user.name=ci -c user.email=ci@localhost commit -qm rehearsal &&
+  "$repo/node_modules/.bin/napi" prepublish -t npm --skip-optional-publish >/dev/null 2>&1)
+(cd "$stage" && node -e '
+  const { version, optionalDependencies: deps = {} } = require("./package.json");
+  const want = require("fs").readdirSync("npm").map((s) => `ipckit-${s}`).sort();
+  const got = Object.keys(deps).sort();
+  if (JSON.stringify(got) !== JSON.stringify(want) || Object.values(deps).some((v) => v !== version)) {
+    throw new Error(`optionalDependencies ${JSON.stringify(deps)}, expected ${want} at ${version}`);
+  }
+  console.log(`  napi prepublish writes optionalDependencies: ${got.join(", ")} @ ${version}`);')
+
 say "pack-and-install proof passed"
