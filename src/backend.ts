@@ -32,10 +32,18 @@ const UNIX: readonly NodeJS.Platform[] = ["linux", "darwin", "freebsd"];
 
 const SUPPORT: Record<Feature, FeatureSupport> = {
   sharedMemory: { native: UNIX, js: [], needs: "the native binding (shm_open and mmap)", sharesMemory: true },
-  messageQueue: { native: [], js: [], needs: "the native binding on Linux (POSIX mq_open)" },
-  sysvMessageQueue: { native: [], js: [], needs: "the native binding on Linux or macOS (System V msgget)" },
-  fifo: { native: [], js: [], needs: "a Unix system (mkfifo)" },
-  connection: { native: [], js: [], needs: "Unix sockets, named pipes or TCP" },
+  messageQueue: {
+    native: ["linux"],
+    js: [],
+    needs: "the native binding on Linux (POSIX mq_open; macOS has no POSIX message queues); the portable queue is Queue",
+  },
+  sysvMessageQueue: {
+    native: ["linux"],
+    js: [],
+    needs: "the native binding on Linux (System V msgget); the portable queue is Queue",
+  },
+  fifo: { native: UNIX, js: UNIX, needs: "a Unix system (mkfifo); Windows has no FIFOs" },
+  connection: { native: UNIX, js: [...UNIX, "win32"], needs: "Unix sockets, named pipes or TCP" },
   channel: { native: [], js: [], needs: "the native binding (shared memory and futex waits)", sharesMemory: true },
   queue: { native: [], js: [], needs: "the native binding or the socket transport", sharesMemory: true },
   sync: { native: [], js: [], needs: "the native binding (shared memory and futex waits)", sharesMemory: true },

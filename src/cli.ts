@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 import process from "node:process";
 import { runDoctor } from "./commands/doctor.js";
+import { runLs } from "./commands/ls.js";
+import { runRm } from "./commands/rm.js";
 
 type Command = (args: readonly string[]) => number | Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   doctor: { run: runDoctor, help: "backend, capabilities and kernel limits, with advice (--json for machines)" },
+  ls: { run: runLs, help: "the IPC objects that exist, the live processes using them (--json)" },
+  rm: { run: runRm, help: "remove named objects: ipckit rm <shm|mq|sysv> <name or key>..." },
 };
 
 function usage(): string {

@@ -74,3 +74,17 @@ export function checkSignal(value: unknown): AbortSignal | undefined {
   if (!(value instanceof AbortSignal)) throw invalidArgument(`signal must be an AbortSignal, got ${describeValue(value)}`);
   return value;
 }
+
+const utf8 = new TextEncoder();
+
+/** Message bytes: a Uint8Array (Buffer included) as is, another view or an ArrayBuffer as a
+ * Uint8Array over the same memory, a string as UTF-8. */
+export function checkBytes(value: unknown, what = "data"): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === "string") return utf8.encode(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof ArrayBuffer || (typeof SharedArrayBuffer !== "undefined" && value instanceof SharedArrayBuffer)) {
+    return new Uint8Array(value);
+  }
+  throw invalidArgument(`${what} must be a Uint8Array, Buffer, ArrayBuffer view, ArrayBuffer or string, got ${describeValue(value)}`);
+}

@@ -98,8 +98,18 @@ impl IpcError {
         Self::os(syscall, last_errno(), context)
     }
 
+    pub fn with_errno(mut self, errno: i32) -> Self {
+        self.errno = Some(errno);
+        self
+    }
+
     pub fn with_code(mut self, code: Code) -> Self {
         self.code = code;
+        self
+    }
+
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
         self
     }
 }

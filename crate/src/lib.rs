@@ -5,7 +5,14 @@
 //! handle classes and error mapping, with no syscalls of its own.
 
 pub mod error;
+pub mod fifo;
 pub mod mapping;
+#[cfg(target_os = "linux")]
+pub mod posix_mq;
 pub mod shm;
+pub mod socketpair;
+#[cfg(target_os = "linux")]
+pub mod sysv_mq;
+pub mod wait;
 
 pub mod glue;

@@ -835,9 +835,21 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeCancel = nativeBinding.NativeCancel
+module.exports.NativeFifoReader = nativeBinding.NativeFifoReader
+module.exports.NativeFifoWriter = nativeBinding.NativeFifoWriter
+module.exports.NativeMessageQueue = nativeBinding.NativeMessageQueue
 module.exports.NativeSharedMemory = nativeBinding.NativeSharedMemory
+module.exports.NativeSysVQueue = nativeBinding.NativeSysVQueue
 module.exports.bindingVersion = nativeBinding.bindingVersion
 module.exports.detachArrayBuffer = nativeBinding.detachArrayBuffer
 module.exports.externalBuffersAllowed = nativeBinding.externalBuffersAllowed
+module.exports.fifoCreate = nativeBinding.fifoCreate
+module.exports.fifoOpenReader = nativeBinding.fifoOpenReader
+module.exports.fifoTryOpenWriter = nativeBinding.fifoTryOpenWriter
 module.exports.freeBytes = nativeBinding.freeBytes
+module.exports.mqPrioMax = nativeBinding.mqPrioMax
+module.exports.mqUnlink = nativeBinding.mqUnlink
 module.exports.shmUnlink = nativeBinding.shmUnlink
+module.exports.socketPair = nativeBinding.socketPair
+module.exports.sysvKeyFromPath = nativeBinding.sysvKeyFromPath

@@ -9,6 +9,47 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class NativeCancel {
+  constructor()
+  cancel(): void
+}
+
+export declare class NativeFifoReader {
+  /** The next chunk of at most `max` bytes, or null at EOF (every writer has closed). */
+  read(max: number): Promise<Buffer | null>
+  close(): void
+}
+
+export declare class NativeFifoWriter {
+  /** Writes all of `data`, waiting (without a thread) while the pipe is full: backpressure. */
+  write(data: Buffer): Promise<void>
+  /** Writes all of `data`, blocking the calling thread while the pipe is full. */
+  writeSync(data: Buffer, timeout?: number | undefined | null): void
+  close(): void
+}
+
+export declare class NativeMessageQueue {
+  static open(name: string, create: boolean, exclusive: boolean, maxMessages: number | undefined | null, messageSize: number | undefined | null, mode: number): NativeMessageQueue
+  get name(): string
+  attributes(): MqAttributes
+  trySend(data: Uint8Array, priority: number): boolean
+  sendSync(data: Uint8Array, priority: number, timeoutMs?: number | undefined | null): void
+  /** The data is copied now, so the caller may reuse its buffer while the send waits. */
+  send(data: Uint8Array, priority: number, timeoutMs: number | undefined | null, cancel: NativeCancel): Promise<void>
+  /** The next message, or null when the queue is empty; its priority is `lastPriority`. */
+  tryReceive(): Buffer | null
+  /** Blocks until a message arrives; its priority is `lastPriority`. */
+  receiveSync(timeoutMs?: number | undefined | null): Buffer
+  /** The priority of the message the last tryReceive/receiveSync returned. */
+  get lastPriority(): number
+  receive(timeoutMs: number | undefined | null, cancel: NativeCancel): Promise<MqMessage>
+  /**
+   * Ends pending async calls (ERR_IPC_CLOSED) and drops this handle's share of the
+   * descriptor; it closes when the last pending call has let go of it.
+   */
+  close(): void
+}
+
 export declare class NativeSharedMemory {
   static create(name: string, size: number, mode: number, exclusive: boolean): NativeSharedMemory
   static open(name: string, readonly: boolean): NativeSharedMemory
@@ -27,6 +68,26 @@ export declare class NativeSharedMemory {
   close(): void
 }
 
+export declare class NativeSysVQueue {
+  static open(key: number, create: boolean, exclusive: boolean, mode: number, maxBytes?: number | undefined | null): NativeSysVQueue
+  get key(): number
+  get id(): number
+  /** kernel.msgmax when the queue was opened: the largest message. */
+  get maxMessageSize(): number
+  stats(): SysVStats
+  remove(): void
+  trySend(data: Uint8Array, mtype: number): boolean
+  sendSync(data: Uint8Array, mtype: number, timeoutMs?: number | undefined | null): void
+  send(data: Uint8Array, mtype: number, timeoutMs: number | undefined | null, cancel: NativeCancel): Promise<void>
+  /** The next message of the selected type, or null; its type is `lastType`. */
+  tryReceive(mtype: number): Buffer | null
+  receiveSync(mtype: number, timeoutMs?: number | undefined | null): Buffer
+  /** The type of the message the last tryReceive/receiveSync returned. */
+  get lastType(): number
+  receive(mtype: number, timeoutMs: number | undefined | null, cancel: NativeCancel): Promise<SysVMessage>
+  close(): void
+}
+
 /** The crate version, so the facade can detect a binding from another release. */
 export declare function bindingVersion(): string
 
@@ -39,7 +100,48 @@ export declare function detachArrayBuffer(buffer: ArrayBuffer): void
  */
 export declare function externalBuffersAllowed(): boolean
 
+export declare function fifoCreate(path: string, mode: number): void
+
+/** Opens the read end at once; reads wait for a writer and data. */
+export declare function fifoOpenReader(path: string): Promise<NativeFifoReader>
+
+/** The write end, or null while no reader has the FIFO open (the facade retries on a timer). */
+export declare function fifoTryOpenWriter(path: string): Promise<NativeFifoWriter | null>
+
 /** Free bytes on the filesystem holding `path` (for `/dev/shm` checks and `ipckit doctor`). */
 export declare function freeBytes(path: string): number
 
+export interface MqAttributes {
+  maxMessages: number
+  messageSize: number
+  currentMessages: number
+}
+
+export interface MqMessage {
+  data: Buffer
+  priority: number
+}
+
+/** Linux's MQ_PRIO_MAX (priorities are 0..mqPrioMax-1). */
+export declare function mqPrioMax(): number
+
+export declare function mqUnlink(name: string): void
+
 export declare function shmUnlink(name: string): void
+
+/** Two connected stream-socket descriptors; the caller owns both (net.Socket takes them over). */
+export declare function socketPair(): Array<number>
+
+/** ftok(path, projectId). */
+export declare function sysvKeyFromPath(path: string, projectId: number): number
+
+export interface SysVMessage {
+  data: Buffer
+  type: number
+}
+
+export interface SysVStats {
+  messages: number
+  bytes: number
+  maxBytes: number
+}

@@ -1,8 +1,15 @@
 //! `#[napi]` glue: one file per capability, plus the shared conversions in `convert`.
 
+pub mod cancel;
+pub mod connection;
 pub mod convert;
 pub mod external;
+pub mod fifo;
+#[cfg(target_os = "linux")]
+pub mod message_queue;
 pub mod shared_memory;
+#[cfg(target_os = "linux")]
+pub mod sysv_queue;
 
 use napi_derive::napi;
 

@@ -1,0 +1,562 @@
+//! System V message queues (msgget, msgsnd, msgrcv, msgctl).
+//!
+//! SysV queues have no descriptor to poll, so waiting is done three ways:
+//! - Sync without a timeout: the blocking syscall itself (the kernel wakes us; fastest).
+//! - Sync with a timeout: non-blocking attempts with a sleep between them that doubles from
+//!   50 µs to 5 ms (msgrcv has no timed variant; a signal to interrupt it is not ours to take).
+//! - Async: a task on the Tokio runtime tries without blocking, spins on `yield_now` for at
+//!   most 50 µs, then sleeps on a Tokio timer that doubles from 1 ms to 10 ms between attempts.
+//!   A send or receive by this process on the same queue wakes its waiters at once (a Notify
+//!   per queue id), so only wake-ups caused by other processes wait for the next attempt.
+//!   No thread is parked, the loop never blocks, and an idle waiter costs at most ~100 cheap
+//!   syscalls a second.
+
+use crate::error::{last_errno, Code, IpcError, Result};
+use crate::wait::{timeout_error, Stops};
+use std::cell::RefCell;
+use std::ffi::CString;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+const HEADER: usize = std::mem::size_of::<libc::c_long>();
+const SPIN: Duration = Duration::from_micros(50);
+const ASYNC_FIRST_SLEEP: Duration = Duration::from_millis(1);
+const ASYNC_MAX_SLEEP: Duration = Duration::from_millis(10);
+const SYNC_FIRST_SLEEP: Duration = Duration::from_micros(50);
+const SYNC_MAX_SLEEP: Duration = Duration::from_millis(5);
+
+fn kernel_limit(file: &str, fallback: u64) -> u64 {
+    std::fs::read_to_string(format!("/proc/sys/kernel/{file}"))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(fallback)
+}
+
+/// kernel.msgmax: the largest message.
+pub fn msgmax() -> u64 {
+    kernel_limit("msgmax", 8192)
+}
+
+/// kernel.msgmnb: the default (and, unprivileged, the largest) bytes per queue.
+pub fn msgmnb() -> u64 {
+    kernel_limit("msgmnb", 16384)
+}
+
+/// ftok(path, projectId): projectId must be 1..=255 (its low 8 bits are used; 0 is refused
+/// because some systems then return the same key for every project).
+pub fn key_from_path(path: &str, project_id: u32) -> Result<i32> {
+    if !(1..=255).contains(&project_id) {
+        return Err(IpcError::invalid(format!(
+            "projectId must be an integer in 1..255, got {project_id}"
+        )));
+    }
+    let c = CString::new(path).map_err(|_| IpcError::invalid("path contains a NUL byte"))?;
+    // SAFETY: NUL-terminated path.
+    let key = unsafe { libc::ftok(c.as_ptr(), project_id as libc::c_int) };
+    if key == -1 {
+        return Err(IpcError::last_os("ftok", path));
+    }
+    Ok(key)
+}
+
+pub struct OpenOptions {
+    pub create: bool,
+    pub exclusive: bool,
+    pub mode: u32,
+    pub max_bytes: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stats {
+    pub messages: u64,
+    pub bytes: u64,
+    pub max_bytes: u64,
+}
+
+#[derive(Debug)]
+pub struct SysVQueue {
+    pub key: i32,
+    pub id: i32,
+    msgmax: usize,
+    what: String,
+}
+
+/// Wakes this process's waiters on a queue after this process changed it. Queues share 64
+/// buckets; a wake-up meant for another queue only costs that waiter one extra attempt.
+fn local_wakeup(id: i32) -> &'static Notify {
+    static BUCKETS: OnceLock<Vec<Notify>> = OnceLock::new();
+    let buckets = BUCKETS.get_or_init(|| (0..64).map(|_| Notify::new()).collect());
+    &buckets[(id as u32 % 64) as usize]
+}
+
+fn stat(id: i32, what: &str) -> Result<libc::msqid_ds> {
+    // SAFETY: msgctl fills a zeroed struct we own.
+    let mut ds: libc::msqid_ds = unsafe { std::mem::zeroed() };
+    if unsafe { libc::msgctl(id, libc::IPC_STAT, &mut ds) } != 0 {
+        return Err(removed_or(IpcError::last_os("msgctl", what)));
+    }
+    Ok(ds)
+}
+
+/// EIDRM and (for a valid-looking id) EINVAL both mean someone removed the queue.
+fn removed_or(e: IpcError) -> IpcError {
+    match e.errno {
+        Some(libc::EIDRM) | Some(libc::EINVAL) => {
+            let msg = format!("{} (the queue was removed)", e.message);
+            e.with_code(Code::NotFound).with_message(msg)
+        }
+        _ => e,
+    }
+}
+
+pub fn open(key: i32, opts: &OpenOptions) -> Result<SysVQueue> {
+    crate::shm::check_mode(opts.mode)?;
+    let what = format!("SysV message queue key {:#x}", key as u32);
+    if key == libc::IPC_PRIVATE && !opts.create {
+        return Err(IpcError::invalid(
+            "key 0 is IPC_PRIVATE, which always makes a new queue: pass create: true for that",
+        ));
+    }
+    if let Some(max) = opts.max_bytes {
+        let limit = msgmnb();
+        if max == 0 {
+            return Err(IpcError::invalid("maxBytes must be at least 1"));
+        }
+        if max > limit {
+            return Err(IpcError::new(
+                Code::Limit,
+                format!(
+                    "maxBytes {max} exceeds the kernel limit kernel.msgmnb = {limit}; raise it with \
+                     `sysctl -w kernel.msgmnb=N` (as root; persist in /etc/sysctl.d) or ask for less"
+                ),
+            ));
+        }
+    }
+    let mode = opts.mode as libc::c_int;
+    let get = |flags: libc::c_int| -> Result<i32> {
+        // SAFETY: plain syscall with integer arguments.
+        let id = unsafe { libc::msgget(key, flags) };
+        if id < 0 {
+            let e = IpcError::last_os("msgget", &what);
+            return Err(if e.errno == Some(libc::ENOSPC) {
+                let limit = kernel_limit("msgmni", 32000);
+                e.with_code(Code::Limit).with_message(format!(
+                    "msgget {what}: the system-wide number of queues kernel.msgmni = {limit} is \
+                     reached; remove unused queues (ipcs -q, ipcrm) or raise it with `sysctl -w kernel.msgmni=N`"
+                ))
+            } else {
+                e
+            });
+        }
+        Ok(id)
+    };
+    let (id, created) = if opts.create {
+        match get(libc::IPC_CREAT | libc::IPC_EXCL | mode) {
+            Ok(id) => (id, true),
+            Err(e) if e.code == Code::Exists && !opts.exclusive => (get(0)?, false),
+            Err(e) => return Err(e),
+        }
+    } else {
+        (get(0)?, false)
+    };
+    let queue = SysVQueue {
+        key,
+        id,
+        msgmax: msgmax() as usize,
+        what,
+    };
+    if let Some(max) = opts.max_bytes {
+        let mut ds = stat(id, &queue.what)?;
+        if created {
+            ds.msg_qbytes = max as _;
+            // SAFETY: msgctl reads the struct we own.
+            if unsafe { libc::msgctl(id, libc::IPC_SET, &mut ds) } != 0 {
+                let e = IpcError::last_os("msgctl", &queue.what);
+                let _ = queue.remove();
+                return Err(e);
+            }
+        } else if ds.msg_qbytes as u64 != max {
+            return Err(IpcError::new(
+                Code::Exists,
+                format!(
+                    "{} exists with maxBytes {}, not {max}; open it as it is or remove it first",
+                    queue.what, ds.msg_qbytes
+                ),
+            ));
+        }
+    }
+    Ok(queue)
+}
+
+thread_local! {
+    /// Receive buffer: header plus kernel.msgmax bytes, reused by every receive on this thread.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+impl SysVQueue {
+    pub fn what(&self) -> &str {
+        &self.what
+    }
+
+    pub fn msgmax(&self) -> usize {
+        self.msgmax
+    }
+
+    pub fn stats(&self) -> Result<Stats> {
+        let ds = stat(self.id, &self.what)?;
+        Ok(Stats {
+            messages: ds.msg_qnum as u64,
+            bytes: ds.__msg_cbytes as u64,
+            max_bytes: ds.msg_qbytes as u64,
+        })
+    }
+
+    pub fn remove(&self) -> Result<()> {
+        // SAFETY: IPC_RMID takes no buffer.
+        if unsafe { libc::msgctl(self.id, libc::IPC_RMID, std::ptr::null_mut()) } != 0 {
+            return Err(removed_or(IpcError::last_os("msgctl", &self.what)));
+        }
+        Ok(())
+    }
+
+    /// The message as msgsnd wants it: a native `long` type, then the bytes.
+    pub fn frame(&self, data: &[u8], mtype: i64) -> Result<Vec<u8>> {
+        if mtype <= 0 {
+            return Err(IpcError::invalid(format!(
+                "type must be an integer > 0 to send, got {mtype}"
+            )));
+        }
+        if data.len() > self.msgmax {
+            return Err(IpcError::new(
+                Code::TooLarge,
+                format!(
+                    "a message of {} bytes is larger than kernel.msgmax = {} (raise it with \
+                     `sysctl -w kernel.msgmax=N`)",
+                    data.len(),
+                    self.msgmax
+                ),
+            ));
+        }
+        let mut frame = Vec::with_capacity(HEADER + data.len());
+        frame.extend_from_slice(&(mtype as libc::c_long).to_ne_bytes());
+        frame.extend_from_slice(data);
+        Ok(frame)
+    }
+
+    /// One msgsnd of a frame; false when the queue has no room (non-blocking only).
+    fn send_frame(&self, frame: &[u8], block: bool) -> Result<bool> {
+        let flags = if block { 0 } else { libc::IPC_NOWAIT };
+        loop {
+            // SAFETY: frame holds a long followed by frame.len() - HEADER bytes.
+            let rc = unsafe {
+                libc::msgsnd(self.id, frame.as_ptr().cast(), frame.len() - HEADER, flags)
+            };
+            if rc == 0 {
+                local_wakeup(self.id).notify_waiters();
+                return Ok(true);
+            }
+            match last_errno() {
+                libc::EAGAIN => return Ok(false),
+                libc::EINTR => continue,
+                errno => return Err(removed_or(IpcError::os("msgsnd", errno, &self.what))),
+            }
+        }
+    }
+
+    /// A message that can never fit the queue would wait forever: refuse it instead.
+    fn check_fits(&self, frame: &[u8]) -> Result<()> {
+        let max = self.stats()?.max_bytes as usize;
+        if frame.len() - HEADER > max {
+            return Err(IpcError::new(
+                Code::TooLarge,
+                format!(
+                    "a message of {} bytes can never fit {} (maxBytes {max})",
+                    frame.len() - HEADER,
+                    self.what
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// One msgrcv, handing the type and bytes to `take` while they sit in the scratch buffer.
+    fn receive_with<R>(
+        &self,
+        mtype: i64,
+        block: bool,
+        take: impl FnOnce(&[u8], i64) -> R,
+    ) -> Result<Option<R>> {
+        let flags = if block { 0 } else { libc::IPC_NOWAIT };
+        SCRATCH.with_borrow_mut(|buf| {
+            if buf.len() < HEADER + self.msgmax {
+                buf.resize(HEADER + self.msgmax, 0);
+            }
+            loop {
+                // SAFETY: buf has room for a long plus msgmax bytes.
+                let n = unsafe {
+                    libc::msgrcv(
+                        self.id,
+                        buf.as_mut_ptr().cast(),
+                        buf.len() - HEADER,
+                        mtype as libc::c_long,
+                        flags,
+                    )
+                };
+                if n >= 0 {
+                    local_wakeup(self.id).notify_waiters();
+                    let mut ty = [0u8; HEADER];
+                    ty.copy_from_slice(&buf[..HEADER]);
+                    // c_long is i64 here but i32 on 32-bit targets, where the cast is needed.
+                    #[allow(clippy::unnecessary_cast)]
+                    let ty = libc::c_long::from_ne_bytes(ty) as i64;
+                    return Ok(Some(take(&buf[HEADER..HEADER + n as usize], ty)));
+                }
+                match last_errno() {
+                    libc::ENOMSG | libc::EAGAIN => return Ok(None),
+                    libc::EINTR => continue,
+                    libc::E2BIG => {
+                        return Err(IpcError::new(
+                            Code::TooLarge,
+                            format!(
+                                "{} holds a message larger than kernel.msgmax was ({} bytes) when it was opened; reopen it",
+                                self.what, self.msgmax
+                            ),
+                        ))
+                    }
+                    errno => return Err(removed_or(IpcError::os("msgrcv", errno, &self.what))),
+                }
+            }
+        })
+    }
+
+    pub fn try_send(&self, data: &[u8], mtype: i64) -> Result<bool> {
+        let frame = self.frame(data, mtype)?;
+        if self.send_frame(&frame, false)? {
+            return Ok(true);
+        }
+        self.check_fits(&frame)?;
+        Ok(false)
+    }
+
+    pub fn try_receive_with<R>(
+        &self,
+        mtype: i64,
+        take: impl FnOnce(&[u8], i64) -> R,
+    ) -> Result<Option<R>> {
+        self.receive_with(mtype, false, take)
+    }
+
+    pub fn send_sync(&self, data: &[u8], mtype: i64, deadline: Option<Instant>) -> Result<()> {
+        let frame = self.frame(data, mtype)?;
+        if self.send_frame(&frame, false)? {
+            return Ok(());
+        }
+        self.check_fits(&frame)?;
+        if deadline.is_none() {
+            self.send_frame(&frame, true)?;
+            return Ok(());
+        }
+        self.backoff_sync(deadline, || {
+            self.send_frame(&frame, false)
+                .map(|sent| sent.then_some(()))
+        })
+    }
+
+    pub fn receive_sync_with<R>(
+        &self,
+        mtype: i64,
+        deadline: Option<Instant>,
+        take: impl FnOnce(&[u8], i64) -> R,
+    ) -> Result<R> {
+        // `take` runs at most once, inside whichever attempt finds a message.
+        let mut take = Some(take);
+        let mut attempt = |block: bool| {
+            self.receive_with(mtype, block, |bytes, ty| {
+                (take.take().expect("only one attempt finds a message"))(bytes, ty)
+            })
+        };
+        if let Some(r) = attempt(false)? {
+            return Ok(r);
+        }
+        if deadline.is_none() {
+            return attempt(true)?
+                .ok_or_else(|| IpcError::new(Code::Os, "a blocking msgrcv returned no message"));
+        }
+        self.backoff_sync(deadline, || attempt(false))
+    }
+
+    fn backoff_sync<T>(
+        &self,
+        deadline: Option<Instant>,
+        mut attempt: impl FnMut() -> Result<Option<T>>,
+    ) -> Result<T> {
+        let mut delay = SYNC_FIRST_SLEEP;
+        loop {
+            if let Some(t) = attempt()? {
+                return Ok(t);
+            }
+            let now = Instant::now();
+            let left = deadline.map_or(delay, |d| d.saturating_duration_since(now));
+            if left.is_zero() {
+                return Err(timeout_error(&self.what));
+            }
+            std::thread::sleep(delay.min(left));
+            delay = (delay * 2).min(SYNC_MAX_SLEEP);
+        }
+    }
+
+    /// The async wait loop shared by send and receive (see the module comment).
+    async fn backoff_async<T>(
+        &self,
+        stops: &Stops<'_>,
+        mut attempt: impl FnMut() -> Result<Option<T>>,
+    ) -> Result<T> {
+        stops.check()?;
+        if let Some(t) = attempt()? {
+            return Ok(t);
+        }
+        let spin_until = Instant::now() + SPIN;
+        while Instant::now() < spin_until {
+            tokio::task::yield_now().await;
+            stops.check()?;
+            if let Some(t) = attempt()? {
+                return Ok(t);
+            }
+        }
+        let wakeup = local_wakeup(self.id);
+        let mut delay = ASYNC_FIRST_SLEEP;
+        loop {
+            let notified = wakeup.notified();
+            tokio::pin!(notified);
+            // Registered before the attempt, so a local change right after it is not missed.
+            notified.as_mut().enable();
+            if let Some(t) = attempt()? {
+                return Ok(t);
+            }
+            stops
+                .race(async {
+                    tokio::select! {
+                        _ = notified => {}
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                })
+                .await?;
+            delay = (delay * 2).min(ASYNC_MAX_SLEEP);
+        }
+    }
+
+    pub async fn send(&self, data: &[u8], mtype: i64, stops: &Stops<'_>) -> Result<()> {
+        let frame = self.frame(data, mtype)?;
+        if self.send_frame(&frame, false)? {
+            return Ok(());
+        }
+        self.check_fits(&frame)?;
+        self.backoff_async(stops, || {
+            self.send_frame(&frame, false)
+                .map(|sent| sent.then_some(()))
+        })
+        .await
+    }
+
+    /// A stop (abort, close, timeout) always wins before an attempt, so it consumes nothing.
+    pub async fn receive(&self, mtype: i64, stops: &Stops<'_>) -> Result<(Vec<u8>, i64)> {
+        self.backoff_async(stops, || {
+            self.receive_with(mtype, false, |b, t| (b.to_vec(), t))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wait::deadline_after;
+
+    fn private(max_bytes: Option<u64>) -> SysVQueue {
+        open(
+            libc::IPC_PRIVATE,
+            &OpenOptions {
+                create: true,
+                exclusive: true,
+                mode: 0o600,
+                max_bytes,
+            },
+        )
+        .unwrap()
+    }
+
+    fn take(b: &[u8], t: i64) -> (Vec<u8>, i64) {
+        (b.to_vec(), t)
+    }
+
+    #[test]
+    fn type_selection_follows_msgrcv() {
+        let q = private(None);
+        for (data, ty) in [(b"a", 3), (b"b", 1), (b"c", 2), (b"d", 1)] {
+            assert!(q.try_send(data, ty).unwrap());
+        }
+        assert_eq!(q.stats().unwrap().messages, 4);
+        assert_eq!(
+            q.try_receive_with(2, take).unwrap().unwrap(),
+            (b"c".to_vec(), 2)
+        );
+        assert_eq!(
+            q.try_receive_with(-3, take).unwrap().unwrap(),
+            (b"b".to_vec(), 1)
+        );
+        assert_eq!(
+            q.try_receive_with(0, take).unwrap().unwrap(),
+            (b"a".to_vec(), 3)
+        );
+        assert!(q.try_receive_with(5, take).unwrap().is_none());
+        assert_eq!(
+            q.try_receive_with(0, take).unwrap().unwrap(),
+            (b"d".to_vec(), 1)
+        );
+        q.remove().unwrap();
+        assert_eq!(q.try_send(b"x", 1).unwrap_err().code, Code::NotFound);
+    }
+
+    #[test]
+    fn bad_input_and_limits() {
+        let q = private(Some(100));
+        assert_eq!(q.stats().unwrap().max_bytes, 100);
+        assert_eq!(q.try_send(b"x", 0).unwrap_err().code, Code::InvalidArgument);
+        assert_eq!(
+            q.try_send(&vec![0; q.msgmax() + 1], 1).unwrap_err().code,
+            Code::TooLarge
+        );
+        assert!(q.try_send(&[0; 60], 1).unwrap());
+        assert!(!q.try_send(&[0; 60], 1).unwrap());
+        assert_eq!(q.try_send(&[0; 101], 1).unwrap_err().code, Code::TooLarge);
+        let e = q
+            .send_sync(&[0; 60], 1, deadline_after(Some(10.0)))
+            .unwrap_err();
+        assert_eq!(e.code, Code::Timeout);
+        let e = q
+            .receive_sync_with(7, deadline_after(Some(10.0)), take)
+            .unwrap_err();
+        assert_eq!(e.code, Code::Timeout);
+        q.remove().unwrap();
+        let e = open(
+            libc::IPC_PRIVATE,
+            &OpenOptions {
+                create: true,
+                exclusive: true,
+                mode: 0o600,
+                max_bytes: Some(msgmnb() + 1),
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e.code, Code::Limit);
+        assert_eq!(
+            key_from_path("/", 0).unwrap_err().code,
+            Code::InvalidArgument
+        );
+        assert_eq!(
+            key_from_path("/nonexistent/x", 1).unwrap_err().code,
+            Code::NotFound
+        );
+    }
+}
