@@ -19,7 +19,7 @@ if [ ! -f "$release" ] || ! cmp -s "$binary" "$release"; then
 fi
 version=$(node -p 'require("./package.json").version')
 # Features of other issues the smoke must find (it skips, and says so, those not yet in this build).
-export IPCKIT_SMOKE_REQUIRE=${IPCKIT_SMOKE_REQUIRE-}
+export IPCKIT_SMOKE_REQUIRE=${IPCKIT_SMOKE_REQUIRE-messageQueue,connection}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ipckit-pack.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -71,7 +71,7 @@ new_project() {
 }
 
 # deno: local node_modules (a package.json is present), FFI for the addon; see the README.
-deno_run() { as_user deno run --allow-ffi --allow-read --allow-write --allow-env --allow-sys --allow-run "$@"; }
+deno_run() { as_user deno run --allow-ffi --allow-read --allow-write --allow-env --allow-net --allow-sys --allow-run "$@"; }
 
 smoke_all() {
   local dir=$1 expected=$2

@@ -142,6 +142,9 @@ function firstLine(error: unknown): string {
 }
 
 function whyNotLoaded(error: unknown, pkg: string | null): string {
+  if (errorChain(error).some((m) => m.includes("--allow-ffi"))) {
+    return "Deno was run without --allow-ffi, which loading a Node-API addon needs (add --allow-ffi)";
+  }
   const override = process.env.NAPI_RS_NATIVE_LIBRARY_PATH;
   if (override) return `NAPI_RS_NATIVE_LIBRARY_PATH=${override} did not load (${firstLine(error)})`;
   if (pkg === null) {

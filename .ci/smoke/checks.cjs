@@ -16,8 +16,8 @@ const process = require("node:process");
 
 const runtime = process.versions.bun ? "bun" : process.versions.deno ? "deno" : "node";
 // The Deno permissions the README documents for ipckit (FFI for the addon, the loader's reads
-// and env, sockets under /tmp); --allow-run only because this smoke spawns its peers.
-const DENO_FLAGS = ["--allow-ffi", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-run"];
+// and env, --allow-net and --allow-write for Unix sockets); --allow-run only because this smoke spawns its peers.
+const DENO_FLAGS = ["--allow-ffi", "--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-sys", "--allow-run"];
 const required = new Set((process.env.IPCKIT_SMOKE_REQUIRE ?? "").split(",").filter(Boolean));
 
 function peerCommand(entry, args) {
