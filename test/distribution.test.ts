@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { PLATFORM_PACKAGES } from "../dist/backend.js";
+import { PLATFORM_PACKAGES } from "../dist/loader.js";
 import { backend, diagnostics } from "../dist/index.js";
 import { fixturePath, runFixture } from "./helpers.js";
 
