@@ -11,6 +11,8 @@ export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
 /** Largest frame we can hold in one buffer in every runtime. */
 export const MAX_MESSAGE_SIZE_LIMIT = 2 ** 32 - 1;
 const SMALL_LIMIT = 0x7fffffff;
+/** Frames longer than this that span reads are assembled as they arrive rather than joined at the end. */
+const ASSEMBLE_IN_PLACE = 64 * 1024;
 
 export function frameHeader(length: number): Uint8Array {
   if (length <= SMALL_LIMIT) {
@@ -72,6 +74,9 @@ export class FrameDecoder {
   /** Payload bytes of the current frame still expected, or -1 while reading a header. */
   #need = -1;
   #failed = false;
+  /** A large frame being assembled in place: each chunk is copied in as it arrives, while hot. */
+  #partial: Uint8Array | undefined;
+  #filled = 0;
 
   constructor(maxMessageSize: number, sink: FrameSink) {
     this.#max = maxMessageSize;
@@ -80,11 +85,37 @@ export class FrameDecoder {
 
   /** True when no partial frame is pending (an EOF here is a clean end). */
   get atBoundary(): boolean {
-    return this.#buffered === 0 && this.#need === -1;
+    return this.#buffered === 0 && this.#need === -1 && this.#partial === undefined;
   }
 
   push(chunk: Uint8Array): void {
     if (this.#failed) return;
+    const partial = this.#partial;
+    if (partial !== undefined) {
+      const take = Math.min(partial.length - this.#filled, chunk.length);
+      partial.set(take === chunk.length ? chunk : chunk.subarray(0, take), this.#filled);
+      this.#filled += take;
+      if (this.#filled < partial.length) return;
+      this.#partial = undefined;
+      this.#need = -1;
+      this.#sink.frame(partial);
+      if (take === chunk.length || this.#failed) return;
+      chunk = chunk.subarray(take);
+    }
+    if (this.#buffered === 0) {
+      // Fast path: frames wholly inside this chunk become views of it, one allocation each.
+      const length = chunk.length;
+      let at = 0;
+      while (length - at >= 4) {
+        const n = int32At(chunk, at);
+        if (n < 0 || n > this.#max || length - at - 4 < n) break;
+        this.#sink.frame(new Uint8Array(chunk.buffer, chunk.byteOffset + at + 4, n));
+        if (this.#failed) return;
+        at += 4 + n;
+      }
+      if (at === length) return;
+      if (at > 0) chunk = chunk.subarray(at);
+    }
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     this.#drain();
@@ -101,17 +132,22 @@ export class FrameDecoder {
       this.#chunks[0] = first.subarray(n);
       return first.subarray(0, n);
     }
-    const out = new Uint8Array(n);
+    // Spans chunks: gather the slices and join them once (Buffer.concat skips zero-filling).
+    const parts: Uint8Array[] = [];
     let filled = 0;
     while (filled < n) {
       const head = this.#chunks[0]!;
       const part = Math.min(head.length, n - filled);
-      out.set(part === head.length ? head : head.subarray(0, part), filled);
+      if (part === head.length) {
+        parts.push(head);
+        this.#chunks.shift();
+      } else {
+        parts.push(head.subarray(0, part));
+        this.#chunks[0] = head.subarray(part);
+      }
       filled += part;
-      if (part === head.length) this.#chunks.shift();
-      else this.#chunks[0] = head.subarray(part);
     }
-    return out;
+    return Buffer.concat(parts, n);
   }
 
   #peekInt32(): number {
@@ -148,12 +184,29 @@ export class FrameDecoder {
         }
         this.#need = length;
       }
-      if (this.#buffered < this.#need) return;
+      if (this.#buffered < this.#need) {
+        if (this.#need > ASSEMBLE_IN_PLACE) this.#startPartial();
+        return;
+      }
       const payload = this.#need === 0 ? new Uint8Array(0) : this.#take(this.#need);
       this.#need = -1;
       this.#sink.frame(payload);
       if (this.#failed) return;
     }
+  }
+
+  /** Moves what is buffered (all of it belongs to this frame) into the frame's own buffer. */
+  #startPartial(): void {
+    const partial = Buffer.allocUnsafe(this.#need);
+    let filled = 0;
+    for (const chunk of this.#chunks) {
+      partial.set(chunk, filled);
+      filled += chunk.length;
+    }
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#partial = partial;
+    this.#filled = filled;
   }
 
   #fail(error: IpcError): void {
@@ -163,6 +216,7 @@ export class FrameDecoder {
 
   /** Stops decoding (the connection is gone). */
   reset(): void {
+    this.#partial = undefined;
     this.#chunks = [];
     this.#buffered = 0;
     this.#failed = true;

@@ -75,7 +75,7 @@ export class WaitQueue<T> {
    * The next item, waiting if needed; `map` turns it into the result (its exceptions reject).
    * The path without timeout or signal allocates one Promise and one small waiter.
    */
-  shift<R = T>(options: WaitOptions = {}, map?: (item: T) => R): Promise<R> {
+  shift<R = T>(options: WaitOptions = {}, map?: (item: T) => R, recover?: (error: unknown) => R): Promise<R> {
     if (this.length > 0) {
       const item = this.tryShift()!;
       if (map === undefined) return Promise.resolve(item as unknown as R);
@@ -85,15 +85,23 @@ export class WaitQueue<T> {
         return Promise.reject(error);
       }
     }
-    if (this.#failed) return Promise.reject(this.#failure);
+    if (this.#failed) {
+      if (recover === undefined) return Promise.reject(this.#failure);
+      try {
+        return Promise.resolve(recover(this.#failure));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     const { timeout, signal } = options;
     if (signal?.aborted === true) return Promise.reject(signal.reason);
     if (timeout === undefined && signal === undefined) {
       return new Promise<R>((resolve, reject) => {
-        this.#waiters.push({
-          resolve: map === undefined ? (resolve as (v: T) => void) : (item) => settleMapped(item, map, resolve, reject),
-          reject,
-        });
+        this.#waiters.push(
+          map === undefined && recover === undefined
+            ? { resolve: resolve as (v: T) => void, reject }
+            : new MappedWaiter<T, R>(resolve, reject, map, recover),
+        );
       });
     }
     return new Promise<R>((resolve, reject) => {
@@ -140,4 +148,24 @@ function settleMapped<T, R>(item: T, map: (item: T) => R, resolve: (value: R) =>
     return;
   }
   resolve(value);
+}
+
+/** A waiter that maps what it gets, as a class so the hot receive path allocates no closures. */
+class MappedWaiter<T, R> implements Waiter<T> {
+  constructor(
+    private readonly done: (value: R) => void,
+    private readonly fail: (error: unknown) => void,
+    private readonly map: ((item: T) => R) | undefined,
+    private readonly recover: ((error: unknown) => R) | undefined,
+  ) {}
+
+  resolve(item: T): void {
+    if (this.map === undefined) this.done(item as unknown as R);
+    else settleMapped(item, this.map, this.done, this.fail);
+  }
+
+  reject(error: unknown): void {
+    if (this.recover === undefined) this.fail(error);
+    else settleMapped(error, this.recover, this.done, this.fail);
+  }
 }

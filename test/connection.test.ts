@@ -238,13 +238,16 @@ describe("listen and connect across processes", () => {
     const good = track(await connect(path, { authKey: "secret" }));
     await good.send("ok");
     expect(await good.receive()).toBe("OK");
+    // Wait for the server's report from before the attempt: it may print before we get our error.
+    const refused = server.child.line((l) => l === "refused ERR_IPC_PERMISSION");
     await expectCode(() => connect(path, { authKey: "wrong" }), "ERR_IPC_PERMISSION");
-    await server.child.line((l) => l === "refused ERR_IPC_PERMISSION");
+    await refused;
     // A client without a key is told the server wants one; the server refuses it too.
+    const refusedAgain = server.child.line((l) => l === "refused ERR_IPC_PERMISSION");
     const keyless = track(await connect(path, { timeout: 5000 }));
     await keyless.send("sneak").catch(() => undefined);
     await expectCode(() => keyless.receive({ timeout: 5000 }), "ERR_IPC_PERMISSION");
-    await server.child.line((l) => l === "refused ERR_IPC_PERMISSION");
+    await refusedAgain;
     server.child.process.kill();
   });
 
@@ -273,6 +276,28 @@ describe("listen and connect across processes", () => {
     expect(existsSync(path)).toBe(false);
     writeFileSync(path, "not a socket");
     await expectCode(() => listen(path), "ERR_IPC_EXISTS");
+  });
+
+  it.runIf(process.platform === "linux" && runtime === "node")("listens on a Linux abstract socket (@name; Node only)", async () => {
+    const name = `@${uniqueName("ipckit-abs")}`;
+    const listener = track(await listen(name));
+    expect(listener.address).toBe(name);
+    const client = track(await connect(name));
+    const server = track(await listener.accept());
+    await client.send("abstract");
+    expect(await server.receive()).toBe("abstract");
+  });
+
+  it.runIf(backend === "js")("the JS backend's Pipe() leaves no socket or directory behind", async () => {
+    const before = readdirSync("/tmp").filter((f) => f.startsWith("ipckit-pipe-")).length;
+    const pairs = Array.from({ length: 5 }, () => Pipe());
+    for (const [a, b] of pairs) {
+      await a.send("x");
+      expect(await b.receive()).toBe("x");
+      a.close();
+      b.close();
+    }
+    expect(readdirSync("/tmp").filter((f) => f.startsWith("ipckit-pipe-")).length).toBeLessThanOrEqual(before);
   });
 
   it("Listener: accept timeout/abort, close ends iteration and removes the socket file", async () => {

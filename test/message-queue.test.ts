@@ -265,6 +265,24 @@ describe.runIf(capabilities.messageQueue)("MessageQueue (native)", () => {
     expect(code).toBe(0);
   });
 
+  it("a peer killed while blocked in receiveSync or sendSync leaves the queue whole", async () => {
+    const q = small("killed", { maxMessages: 1, messageSize: 64 });
+    const receiver = spawnFixture("mq-blocked.mjs", ["posix", q.name, "receive"]);
+    await receiver.line((l) => l === "blocking");
+    await sleep(50);
+    receiver.process.kill("SIGKILL");
+    await receiver.exited;
+    q.sendSync("kept");
+    const sender = spawnFixture("mq-blocked.mjs", ["posix", q.name, "send"]);
+    await sender.line((l) => l === "blocking");
+    await sleep(50);
+    sender.process.kill("SIGKILL");
+    expect((await sender.exited).signal).toBe("SIGKILL");
+    expect(q.attributes.currentMessages).toBe(1);
+    expect(text(q.receiveSync({ timeout: 1000 }).data)).toBe("kept");
+    expect(q.tryReceive()).toBeUndefined();
+  });
+
   it("refuses bad input with ERR_IPC_INVALID_ARGUMENT", async () => {
     const q = small("bad");
     const bad = "ERR_IPC_INVALID_ARGUMENT";

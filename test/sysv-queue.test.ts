@@ -222,6 +222,23 @@ describe.runIf(capabilities.sysvMessageQueue)("SysVMessageQueue (native)", () =>
     await expectCode(() => SysVMessageQueue.open(q.key), "ERR_IPC_NOT_FOUND");
   });
 
+  it("a peer killed while blocked in receiveSync or sendSync leaves the queue whole", async () => {
+    const q = make({ maxBytes: 16 }); // "kept" + "from the dead" do not fit together
+    const receiver = spawnFixture("mq-blocked.mjs", ["sysv", String(q.key), "receive"]);
+    await receiver.line((l) => l === "blocking");
+    await sleep(50);
+    receiver.process.kill("SIGKILL");
+    await receiver.exited;
+    q.sendSync("kept");
+    const sender = spawnFixture("mq-blocked.mjs", ["sysv", String(q.key), "send"]);
+    await sender.line((l) => l === "blocking");
+    await sleep(50);
+    sender.process.kill("SIGKILL");
+    const result = await sender.exited;
+    expect(result.signal).toBe("SIGKILL");
+    expect(drain(q)).toEqual(["1:kept"]);
+  });
+
   it("50 pending receives do not starve fs, dns or crypto work", async () => {
     const q = make();
     const pending = Array.from({ length: 50 }, () => q.receive({ timeout: 20_000 }));

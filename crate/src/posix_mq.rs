@@ -1,11 +1,12 @@
 //! POSIX message queues (mq_open) on Linux, where a queue descriptor is a pollable fd.
 //!
-//! One descriptor per handle, opened O_NONBLOCK: `try_*` is a single syscall, the Sync forms
-//! try first and poll(2) only when they must wait, and the async forms wait for readiness
-//! through Tokio's reactor (epoll) with no thread parked.
+//! One blocking descriptor per handle, used three ways: the Sync forms are the plain blocking
+//! calls (mq_timedsend/mq_timedreceive with the caller's deadline), exactly what a C program
+//! does; the try forms pass an already-expired deadline, so they never sleep; the async forms
+//! wait for readiness through Tokio's reactor (epoll), then try, with no thread parked.
 
 use crate::error::{last_errno, Code, IpcError, Result};
-use crate::wait::{poll_fd, Stops};
+use crate::wait::Stops;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::OnceLock;
@@ -36,6 +37,48 @@ pub struct OpenOptions {
     pub max_messages: Option<u64>,
     pub message_size: Option<u64>,
     pub mode: u32,
+}
+
+/// How long one send or receive may sleep in the kernel.
+#[derive(Clone, Copy)]
+enum Until {
+    /// Not at all: an expired absolute timeout makes the call fail at once instead of sleeping.
+    Now,
+    /// Until this CLOCK_REALTIME instant (the clock mq_timed* use).
+    Realtime(libc::timespec),
+    Forever,
+}
+
+impl Until {
+    fn from_deadline(deadline: Option<Instant>) -> Until {
+        let Some(deadline) = deadline else {
+            return Until::Forever;
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        // SAFETY: clock_gettime fills a timespec we own.
+        let mut now: libc::timespec = unsafe { std::mem::zeroed() };
+        unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) };
+        let nanos = now.tv_nsec as u64 + left.subsec_nanos() as u64;
+        let secs = (now.tv_sec as u64)
+            .saturating_add(left.as_secs())
+            .saturating_add(nanos / 1_000_000_000)
+            .min(i64::MAX as u64 / 2);
+        Until::Realtime(libc::timespec {
+            tv_sec: secs as libc::time_t,
+            tv_nsec: (nanos % 1_000_000_000) as _,
+        })
+    }
+
+    fn timespec(self) -> Option<libc::timespec> {
+        match self {
+            Until::Now => Some(libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            }),
+            Until::Realtime(ts) => Some(ts),
+            Until::Forever => None,
+        }
+    }
 }
 
 /// The raw descriptor as Tokio sees it; the queue owns and closes it.
@@ -166,7 +209,7 @@ fn mq_open(name: &CString, flags: i32, mode: u32, attr: Option<&mut libc::mq_att
     unsafe {
         libc::mq_open(
             name.as_ptr(),
-            flags | libc::O_CLOEXEC | libc::O_NONBLOCK,
+            flags | libc::O_CLOEXEC,
             mode as libc::mode_t,
             attr_ptr,
         )
@@ -285,42 +328,68 @@ impl MessageQueue {
         Ok(())
     }
 
-    /// One non-blocking mq_send: false when the queue is full.
+    /// One mq_send that does not wait: false when the queue is full.
     pub fn try_send(&self, data: &[u8], priority: u32) -> Result<bool> {
         self.check_send(data, priority)?;
         self.send_now(data, priority)
     }
 
     fn send_now(&self, data: &[u8], priority: u32) -> Result<bool> {
+        self.send_until(data, priority, Until::Now)
+    }
+
+    fn send_until(&self, data: &[u8], priority: u32, until: Until) -> Result<bool> {
         loop {
-            // SAFETY: data is a live slice of data.len() bytes.
-            let rc = unsafe { libc::mq_send(self.fd, data.as_ptr().cast(), data.len(), priority) };
+            // SAFETY: data is a live slice of data.len() bytes; the timespec outlives the call.
+            let rc = unsafe {
+                match until.timespec() {
+                    None => libc::mq_send(self.fd, data.as_ptr().cast(), data.len(), priority),
+                    Some(ts) => {
+                        libc::mq_timedsend(self.fd, data.as_ptr().cast(), data.len(), priority, &ts)
+                    }
+                }
+            };
             if rc == 0 {
                 return Ok(true);
             }
             match last_errno() {
-                libc::EAGAIN => return Ok(false),
+                libc::ETIMEDOUT | libc::EAGAIN => return Ok(false),
                 libc::EINTR => continue,
                 errno => return Err(IpcError::os("mq_send", errno, &self.name)),
             }
         }
     }
 
-    /// One non-blocking mq_receive into `buf` (at least message_size long): the length and
-    /// priority, or None when the queue is empty.
+    /// One mq_receive into `buf` (at least message_size long) that does not wait: the length
+    /// and priority, or None when the queue is empty.
     pub fn try_receive_into(&self, buf: &mut [u8]) -> Result<Option<(usize, u32)>> {
+        self.receive_until(buf, Until::Now)
+    }
+
+    fn receive_until(&self, buf: &mut [u8], until: Until) -> Result<Option<(usize, u32)>> {
         debug_assert!(buf.len() >= self.message_size);
         let mut priority: libc::c_uint = 0;
         loop {
             // SAFETY: buf is a live, writable slice of buf.len() bytes.
             let n = unsafe {
-                libc::mq_receive(self.fd, buf.as_mut_ptr().cast(), buf.len(), &mut priority)
+                match until.timespec() {
+                    None => {
+                        libc::mq_receive(self.fd, buf.as_mut_ptr().cast(), buf.len(), &mut priority)
+                    }
+                    Some(ts) => libc::mq_timedreceive(
+                        self.fd,
+                        buf.as_mut_ptr().cast(),
+                        buf.len(),
+                        &mut priority,
+                        &ts,
+                    ),
+                }
             };
             if n >= 0 {
                 return Ok(Some((n as usize, priority)));
             }
             match last_errno() {
-                libc::EAGAIN => return Ok(None),
+                libc::ETIMEDOUT | libc::EAGAIN => return Ok(None),
                 libc::EINTR => continue,
                 errno => return Err(IpcError::os("mq_receive", errno, &self.name)),
             }
@@ -340,14 +409,10 @@ impl MessageQueue {
     /// Blocks this thread until the message is queued or the deadline passes.
     pub fn send_sync(&self, data: &[u8], priority: u32, deadline: Option<Instant>) -> Result<()> {
         self.check_send(data, priority)?;
-        loop {
-            if self.send_now(data, priority)? {
-                return Ok(());
-            }
-            if !poll_fd(self.fd, libc::POLLOUT, deadline, &self.name)? {
-                return Err(crate::wait::timeout_error(&self.what));
-            }
+        if self.send_until(data, priority, Until::from_deadline(deadline))? {
+            return Ok(());
         }
+        Err(crate::wait::timeout_error(&self.what))
     }
 
     /// Blocks this thread until a message arrives (into `buf`) or the deadline passes.
@@ -356,14 +421,8 @@ impl MessageQueue {
         buf: &mut [u8],
         deadline: Option<Instant>,
     ) -> Result<(usize, u32)> {
-        loop {
-            if let Some(got) = self.try_receive_into(buf)? {
-                return Ok(got);
-            }
-            if !poll_fd(self.fd, libc::POLLIN, deadline, &self.name)? {
-                return Err(crate::wait::timeout_error(&self.what));
-            }
-        }
+        self.receive_until(buf, Until::from_deadline(deadline))?
+            .ok_or_else(|| crate::wait::timeout_error(&self.what))
     }
 
     fn reactor(&self) -> Result<&AsyncFd<Registered>> {

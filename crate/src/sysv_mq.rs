@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
-const HEADER: usize = std::mem::size_of::<libc::c_long>();
+pub const HEADER: usize = std::mem::size_of::<libc::c_long>();
 const SPIN: Duration = Duration::from_micros(50);
 const ASYNC_FIRST_SLEEP: Duration = Duration::from_millis(1);
 const ASYNC_MAX_SLEEP: Duration = Duration::from_millis(10);
@@ -192,6 +192,8 @@ pub fn open(key: i32, opts: &OpenOptions) -> Result<SysVQueue> {
 thread_local! {
     /// Receive buffer: header plus kernel.msgmax bytes, reused by every receive on this thread.
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// Send buffer of the Sync and try forms: header plus the message.
+    static SEND_FRAME: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 impl SysVQueue {
@@ -220,8 +222,7 @@ impl SysVQueue {
         Ok(())
     }
 
-    /// The message as msgsnd wants it: a native `long` type, then the bytes.
-    pub fn frame(&self, data: &[u8], mtype: i64) -> Result<Vec<u8>> {
+    fn check_message(&self, data: &[u8], mtype: i64) -> Result<()> {
         if mtype <= 0 {
             return Err(IpcError::invalid(format!(
                 "type must be an integer > 0 to send, got {mtype}"
@@ -238,10 +239,36 @@ impl SysVQueue {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// The message as msgsnd wants it: a native `long` type, then the bytes.
+    pub fn frame(&self, data: &[u8], mtype: i64) -> Result<Vec<u8>> {
         let mut frame = Vec::with_capacity(HEADER + data.len());
+        self.frame_into(&mut frame, data, mtype)?;
+        Ok(frame)
+    }
+
+    fn frame_into(&self, frame: &mut Vec<u8>, data: &[u8], mtype: i64) -> Result<()> {
+        self.check_message(data, mtype)?;
+        frame.clear();
         frame.extend_from_slice(&(mtype as libc::c_long).to_ne_bytes());
         frame.extend_from_slice(data);
-        Ok(frame)
+        Ok(())
+    }
+
+    /// Runs `f` with the message framed in this thread's reusable send buffer (the Sync and
+    /// try forms), saving an allocation per message.
+    fn with_frame<T>(
+        &self,
+        data: &[u8],
+        mtype: i64,
+        f: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<T> {
+        SEND_FRAME.with_borrow_mut(|frame| {
+            self.frame_into(frame, data, mtype)?;
+            f(frame)
+        })
     }
 
     /// One msgsnd of a frame; false when the queue has no room (non-blocking only).
@@ -280,6 +307,59 @@ impl SysVQueue {
         Ok(())
     }
 
+    /// One msgrcv into `buf` (a `long` header, then at least msgmax bytes): the text length
+    /// and the type, or None when nothing of the selected type is queued (non-blocking only).
+    pub fn receive_into(
+        &self,
+        buf: &mut [u8],
+        mtype: i64,
+        block: bool,
+    ) -> Result<Option<(usize, i64)>> {
+        if buf.len() < HEADER + self.msgmax {
+            return Err(IpcError::invalid(format!(
+                "receive buffer of {} bytes is smaller than {}",
+                buf.len(),
+                HEADER + self.msgmax
+            )));
+        }
+        let flags = if block { 0 } else { libc::IPC_NOWAIT };
+        loop {
+            // SAFETY: buf has room for a long plus buf.len() - HEADER bytes.
+            let n = unsafe {
+                libc::msgrcv(
+                    self.id,
+                    buf.as_mut_ptr().cast(),
+                    buf.len() - HEADER,
+                    mtype as libc::c_long,
+                    flags,
+                )
+            };
+            if n >= 0 {
+                local_wakeup(self.id).notify_waiters();
+                let mut ty = [0u8; HEADER];
+                ty.copy_from_slice(&buf[..HEADER]);
+                // c_long is 32 bits on some targets.
+                #[allow(clippy::unnecessary_cast)]
+                let ty = libc::c_long::from_ne_bytes(ty) as i64;
+                return Ok(Some((n as usize, ty)));
+            }
+            match last_errno() {
+                libc::ENOMSG | libc::EAGAIN => return Ok(None),
+                libc::EINTR => continue,
+                libc::E2BIG => {
+                    return Err(IpcError::new(
+                        Code::TooLarge,
+                        format!(
+                            "{} holds a message larger than kernel.msgmax was ({} bytes) when it was opened; reopen it",
+                            self.what, self.msgmax
+                        ),
+                    ))
+                }
+                errno => return Err(removed_or(IpcError::os("msgrcv", errno, &self.what))),
+            }
+        }
+    }
+
     /// One msgrcv, handing the type and bytes to `take` while they sit in the scratch buffer.
     fn receive_with<R>(
         &self,
@@ -287,56 +367,24 @@ impl SysVQueue {
         block: bool,
         take: impl FnOnce(&[u8], i64) -> R,
     ) -> Result<Option<R>> {
-        let flags = if block { 0 } else { libc::IPC_NOWAIT };
         SCRATCH.with_borrow_mut(|buf| {
             if buf.len() < HEADER + self.msgmax {
                 buf.resize(HEADER + self.msgmax, 0);
             }
-            loop {
-                // SAFETY: buf has room for a long plus msgmax bytes.
-                let n = unsafe {
-                    libc::msgrcv(
-                        self.id,
-                        buf.as_mut_ptr().cast(),
-                        buf.len() - HEADER,
-                        mtype as libc::c_long,
-                        flags,
-                    )
-                };
-                if n >= 0 {
-                    local_wakeup(self.id).notify_waiters();
-                    let mut ty = [0u8; HEADER];
-                    ty.copy_from_slice(&buf[..HEADER]);
-                    // c_long is i64 here but i32 on 32-bit targets, where the cast is needed.
-                    #[allow(clippy::unnecessary_cast)]
-                    let ty = libc::c_long::from_ne_bytes(ty) as i64;
-                    return Ok(Some(take(&buf[HEADER..HEADER + n as usize], ty)));
-                }
-                match last_errno() {
-                    libc::ENOMSG | libc::EAGAIN => return Ok(None),
-                    libc::EINTR => continue,
-                    libc::E2BIG => {
-                        return Err(IpcError::new(
-                            Code::TooLarge,
-                            format!(
-                                "{} holds a message larger than kernel.msgmax was ({} bytes) when it was opened; reopen it",
-                                self.what, self.msgmax
-                            ),
-                        ))
-                    }
-                    errno => return Err(removed_or(IpcError::os("msgrcv", errno, &self.what))),
-                }
-            }
+            Ok(self
+                .receive_into(buf, mtype, block)?
+                .map(|(n, ty)| take(&buf[HEADER..HEADER + n], ty)))
         })
     }
 
     pub fn try_send(&self, data: &[u8], mtype: i64) -> Result<bool> {
-        let frame = self.frame(data, mtype)?;
-        if self.send_frame(&frame, false)? {
-            return Ok(true);
-        }
-        self.check_fits(&frame)?;
-        Ok(false)
+        self.with_frame(data, mtype, |frame| {
+            if self.send_frame(frame, false)? {
+                return Ok(true);
+            }
+            self.check_fits(frame)?;
+            Ok(false)
+        })
     }
 
     pub fn try_receive_with<R>(
@@ -348,42 +396,37 @@ impl SysVQueue {
     }
 
     pub fn send_sync(&self, data: &[u8], mtype: i64, deadline: Option<Instant>) -> Result<()> {
-        let frame = self.frame(data, mtype)?;
-        if self.send_frame(&frame, false)? {
-            return Ok(());
-        }
-        self.check_fits(&frame)?;
-        if deadline.is_none() {
-            self.send_frame(&frame, true)?;
-            return Ok(());
-        }
-        self.backoff_sync(deadline, || {
-            self.send_frame(&frame, false)
-                .map(|sent| sent.then_some(()))
+        self.with_frame(data, mtype, |frame| {
+            if self.send_frame(frame, false)? {
+                return Ok(());
+            }
+            self.check_fits(frame)?;
+            if deadline.is_none() {
+                self.send_frame(frame, true)?;
+                return Ok(());
+            }
+            self.backoff_sync(deadline, || {
+                self.send_frame(frame, false).map(|sent| sent.then_some(()))
+            })
         })
     }
 
-    pub fn receive_sync_with<R>(
+    /// The Sync receive into a caller's buffer (see `receive_into`).
+    pub fn receive_sync_into(
         &self,
+        buf: &mut [u8],
         mtype: i64,
         deadline: Option<Instant>,
-        take: impl FnOnce(&[u8], i64) -> R,
-    ) -> Result<R> {
-        // `take` runs at most once, inside whichever attempt finds a message.
-        let mut take = Some(take);
-        let mut attempt = |block: bool| {
-            self.receive_with(mtype, block, |bytes, ty| {
-                (take.take().expect("only one attempt finds a message"))(bytes, ty)
-            })
-        };
-        if let Some(r) = attempt(false)? {
-            return Ok(r);
+    ) -> Result<(usize, i64)> {
+        if let Some(got) = self.receive_into(buf, mtype, false)? {
+            return Ok(got);
         }
         if deadline.is_none() {
-            return attempt(true)?
+            return self
+                .receive_into(buf, mtype, true)?
                 .ok_or_else(|| IpcError::new(Code::Os, "a blocking msgrcv returned no message"));
         }
-        self.backoff_sync(deadline, || attempt(false))
+        self.backoff_sync(deadline, || self.receive_into(buf, mtype, false))
     }
 
     fn backoff_sync<T>(
@@ -534,8 +577,9 @@ mod tests {
             .send_sync(&[0; 60], 1, deadline_after(Some(10.0)))
             .unwrap_err();
         assert_eq!(e.code, Code::Timeout);
+        let mut buf = vec![0u8; HEADER + q.msgmax()];
         let e = q
-            .receive_sync_with(7, deadline_after(Some(10.0)), take)
+            .receive_sync_into(&mut buf, 7, deadline_after(Some(10.0)))
             .unwrap_err();
         assert_eq!(e.code, Code::Timeout);
         q.remove().unwrap();

@@ -1,4 +1,4 @@
-//! Waiting without blocking a JS thread: deadlines, cancellation, and poll(2) for the Sync forms.
+//! Waiting without blocking a JS thread: deadlines and cancellation.
 //!
 //! Async forms run as futures on napi-rs's Tokio runtime. Each one races its wait against
 //! three things: its own `Cancel` (an AbortSignal fired in JS), the handle's `Cancel` (the handle
@@ -6,7 +6,6 @@
 
 use crate::error::{Code, IpcError, Result};
 use std::future::Future;
-use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -120,47 +119,6 @@ pub fn deadline_after(timeout_ms: Option<f64>) -> Option<Instant> {
     })
 }
 
-/// Blocks the calling thread until `fd` reports `events` or the deadline passes.
-/// Returns false on timeout.
-pub fn poll_fd(
-    fd: RawFd,
-    events: libc::c_short,
-    deadline: Option<Instant>,
-    what: &str,
-) -> Result<bool> {
-    loop {
-        let timeout_ms: libc::c_int = match deadline {
-            None => -1,
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Ok(false);
-                }
-                // Round up so a sub-millisecond remainder still waits instead of spinning.
-                left.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int
-            }
-        };
-        let mut pfd = libc::pollfd {
-            fd,
-            events,
-            revents: 0,
-        };
-        // SAFETY: one pollfd we own, count 1.
-        let rc = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
-        if rc > 0 {
-            return Ok(true);
-        }
-        if rc < 0 {
-            let e = IpcError::last_os("poll", what);
-            if e.errno == Some(libc::EINTR) {
-                continue;
-            }
-            return Err(e);
-        }
-        // rc == 0: our rounding may wake a hair early; the loop re-checks the deadline.
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,22 +129,6 @@ mod tests {
         assert!(d <= Instant::now());
         assert!(deadline_after(None).is_none());
         assert!(deadline_after(Some(f64::MAX)).is_some());
-    }
-
-    #[test]
-    fn poll_times_out_on_a_silent_pipe() {
-        let mut fds = [0; 2];
-        // SAFETY: pipe fills two ints we own; both are closed below.
-        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-        let start = Instant::now();
-        let ready = poll_fd(fds[0], libc::POLLIN, deadline_after(Some(20.0)), "pipe").unwrap();
-        assert!(!ready);
-        assert!(start.elapsed() >= Duration::from_millis(20));
-        // SAFETY: closing the descriptors pipe() gave us.
-        unsafe {
-            libc::close(fds[0]);
-            libc::close(fds[1]);
-        }
     }
 
     #[test]

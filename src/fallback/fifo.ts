@@ -6,7 +6,7 @@ import { IpcError } from "../errors.js";
 /**
  * FIFOs with node: APIs only: the `mkfifo` utility to create, fs streams to read and write
  * (they work in Node, Deno and Bun). A blocking open waits on a runtime pool thread until the
- * peer appears; an abort releases it by briefly opening the other end without blocking.
+ * peer appears; an abort releases it (see openBlocking).
  */
 
 export interface FifoSource {
@@ -34,37 +34,103 @@ function fsError(error: unknown, what: string): IpcError {
 
 const isDeno = (process.versions as Record<string, string | undefined>).deno !== undefined;
 
+const isBun = (process.versions as Record<string, string | undefined>).bun !== undefined;
+
 /** PIPE_BUF on every Unix we support is at least this: writes this small are all-or-nothing. */
 const ATOMIC_WRITE = 4096;
+const MAX_RETRY_MS = 20;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
 
 /**
- * Deno's fs.write on a FIFO runs on the main thread, so a full pipe would freeze the loop. There
- * the writer's async writes use a non-blocking descriptor and PIPE_BUF-sized writes (all or EAGAIN, never a
- * partial count lost), retrying a full pipe on a short timer.
+ * Deno runs fs.write on a FIFO on the main thread, and Bun's fs pool lets one parked FIFO read
+ * hold up other fs calls, so there a full or empty pipe must not be waited for in a read or
+ * write call. Those runtimes use non-blocking descriptors and retry on a short timer (1 to
+ * 20 ms backoff): polling, but nothing blocks and no thread is held. Native does better.
  */
-function nonBlockingSink(path: string, blockingFd: number): FifoSink {
+async function openWriterPolling(path: string, signal: AbortSignal | undefined): Promise<number> {
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    if (signal?.aborted === true) throw signal.reason;
+    try {
+      return fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENXIO") throw fsError(error, `open ${path}`);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(signal!.reason);
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, delay);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+}
+
+function pollingSource(path: string, blockingFd: number): FifoSource {
+  // The blocking open told us a writer exists; from here a 0-byte read is a real EOF.
   let fd: number;
   try {
-    fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-  } catch (error) {
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } finally {
     fs.closeSync(blockingFd);
-    throw fsError(error, `open ${path}`);
   }
   let closed = false;
+  const buffer = Buffer.allocUnsafe(64 * 1024);
+  return {
+    async read() {
+      for (let delay = 1; ; delay = Math.min(delay * 2, MAX_RETRY_MS)) {
+        if (closed) throw new IpcError("ERR_IPC_CLOSED", `FifoReader ${path} is closed`);
+        try {
+          const n = fs.readSync(fd, buffer, 0, buffer.length, null);
+          return n === 0 ? null : new Uint8Array(buffer.subarray(0, n));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw fsError(error, `read ${path}`);
+        }
+        await sleep(delay);
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      fs.closeSync(fd);
+    },
+  };
+}
+
+function nonBlockingSink(path: string, fd: number): FifoSink {
+  let closed = false;
   let queue: Promise<void> = Promise.resolve();
+  const writeSome = (data: Uint8Array, offset: number): number | undefined => {
+    const end = Math.min(offset + ATOMIC_WRITE, data.length);
+    try {
+      return fs.writeSync(fd, data, offset, end - offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EAGAIN") return undefined;
+      throw fsError(error, `write ${path}`);
+    }
+  };
   const writeAll = async (data: Uint8Array): Promise<void> => {
     let offset = 0;
     let delay = 1;
     while (offset < data.length) {
       if (closed) throw new IpcError("ERR_IPC_CLOSED", `FifoWriter ${path} is closed`);
-      const end = Math.min(offset + ATOMIC_WRITE, data.length);
-      try {
-        offset += fs.writeSync(fd, data, offset, end - offset);
+      const n = writeSome(data, offset);
+      if (n !== undefined) {
+        offset += n;
         delay = 1;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw fsError(error, `write ${path}`);
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 20);
+      } else {
+        await sleep(delay);
+        delay = Math.min(delay * 2, MAX_RETRY_MS);
       }
     }
   };
@@ -75,21 +141,18 @@ function nonBlockingSink(path: string, blockingFd: number): FifoSink {
       return next;
     },
     writeSync(data) {
-      // The blocking descriptor: writeSync is meant to block this thread while the pipe is full.
-      try {
-        let offset = 0;
-        while (offset < data.length) offset += fs.writeSync(blockingFd, data, offset);
-      } catch (error) {
-        throw fsError(error, `write ${path}`);
+      // writeSync may block this thread; it sleeps while the pipe is full.
+      let offset = 0;
+      while (offset < data.length) {
+        const n = writeSome(data, offset);
+        if (n !== undefined) offset += n;
+        else sleepSync(1);
       }
     },
     close() {
       if (closed) return;
       closed = true;
-      void queue.finally(() => {
-        fs.closeSync(fd);
-        fs.closeSync(blockingFd);
-      });
+      void queue.finally(() => fs.closeSync(fd));
     },
   };
 }
@@ -128,17 +191,21 @@ export function checkIsFifo(path: string): void {
   if (!stat.isFIFO()) throw new IpcError("ERR_IPC_INVALID_ARGUMENT", `${path} is not a FIFO`);
 }
 
-/** Opens `path` with `flags`, which blocks (off the loop) until the other end is opened. */
-function openBlocking(path: string, flags: number, unblockFlags: number, signal: AbortSignal | undefined): Promise<number> {
+/**
+ * Opens `path` with `flags`, which blocks (off the loop) until the other end is opened. On abort
+ * we hold the FIFO open read-write (never blocks on Linux and macOS) until the pending open has
+ * come back, whether it was already parked in open() or still queued for a pool thread, so no
+ * thread is left waiting for a peer that will never come; only then does the promise reject.
+ */
+function openBlocking(path: string, flags: number, signal: AbortSignal | undefined): Promise<number> {
   if (signal?.aborted === true) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     let aborted = false;
+    let helper: number | undefined;
     const onAbort = (): void => {
       aborted = true;
-      // Be the peer for an instant, so the pool thread parked in open() comes back; reject once
-      // it has and its descriptor is closed, so no half-open end lingers to confuse the next open.
       try {
-        fs.closeSync(fs.openSync(path, unblockFlags | fs.constants.O_NONBLOCK));
+        helper = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
       } catch {
         reject(signal!.reason);
       }
@@ -148,6 +215,7 @@ function openBlocking(path: string, flags: number, unblockFlags: number, signal:
       signal?.removeEventListener("abort", onAbort);
       if (aborted) {
         if (!error) fs.closeSync(fd);
+        if (helper !== undefined) fs.closeSync(helper);
         reject(signal!.reason);
         return;
       }
@@ -159,7 +227,8 @@ function openBlocking(path: string, flags: number, unblockFlags: number, signal:
 
 export async function openReaderJs(path: string, signal: AbortSignal | undefined): Promise<FifoSource> {
   checkIsFifo(path);
-  const fd = await openBlocking(path, fs.constants.O_RDONLY, fs.constants.O_WRONLY, signal);
+  const fd = await openBlocking(path, fs.constants.O_RDONLY, signal);
+  if (isBun) return pollingSource(path, fd);
   const stream = fs.createReadStream(path, { fd, highWaterMark: 64 * 1024 });
   const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   return {
@@ -179,8 +248,8 @@ export async function openReaderJs(path: string, signal: AbortSignal | undefined
 
 export async function openWriterJs(path: string, signal: AbortSignal | undefined): Promise<FifoSink> {
   checkIsFifo(path);
-  const fd = await openBlocking(path, fs.constants.O_WRONLY, fs.constants.O_RDONLY, signal);
-  if (isDeno) return nonBlockingSink(path, fd);
+  if (isDeno || isBun) return nonBlockingSink(path, await openWriterPolling(path, signal));
+  const fd = await openBlocking(path, fs.constants.O_WRONLY, signal);
   const stream = fs.createWriteStream(path, { fd });
   let failure: IpcError | undefined;
   stream.on("error", (error) => {

@@ -32,16 +32,13 @@ export declare class NativeMessageQueue {
   static open(name: string, create: boolean, exclusive: boolean, maxMessages: number | undefined | null, messageSize: number | undefined | null, mode: number): NativeMessageQueue
   get name(): string
   attributes(): MqAttributes
-  trySend(data: Uint8Array, priority: number): boolean
-  sendSync(data: Uint8Array, priority: number, timeoutMs?: number | undefined | null): void
   /** The data is copied now, so the caller may reuse its buffer while the send waits. */
   send(data: Uint8Array, priority: number, timeoutMs: number | undefined | null, cancel: NativeCancel): Promise<void>
-  /** The next message, or null when the queue is empty; its priority is `lastPriority`. */
-  tryReceive(): Buffer | null
-  /** Blocks until a message arrives; its priority is `lastPriority`. */
-  receiveSync(timeoutMs?: number | undefined | null): Buffer
-  /** The priority of the message the last tryReceive/receiveSync returned. */
-  get lastPriority(): number
+  /**
+   * The handle the hot-path functions (`mqTrySend`, `mqSendSync`, `mqTryReceive`,
+   * `mqReceiveSync`) take. It does not keep the queue open: after close() they fail.
+   */
+  fastHandle(): number
   receive(timeoutMs: number | undefined | null, cancel: NativeCancel): Promise<MqMessage>
   /**
    * Ends pending async calls (ERR_IPC_CLOSED) and drops this handle's share of the
@@ -76,14 +73,12 @@ export declare class NativeSysVQueue {
   get maxMessageSize(): number
   stats(): SysVStats
   remove(): void
-  trySend(data: Uint8Array, mtype: number): boolean
-  sendSync(data: Uint8Array, mtype: number, timeoutMs?: number | undefined | null): void
   send(data: Uint8Array, mtype: number, timeoutMs: number | undefined | null, cancel: NativeCancel): Promise<void>
-  /** The next message of the selected type, or null; its type is `lastType`. */
-  tryReceive(mtype: number): Buffer | null
-  receiveSync(mtype: number, timeoutMs?: number | undefined | null): Buffer
-  /** The type of the message the last tryReceive/receiveSync returned. */
-  get lastType(): number
+  /**
+   * The handle the hot-path functions take (see `sysvTrySend`); it does not keep the
+   * queue handle open.
+   */
+  fastHandle(): number
   receive(mtype: number, timeoutMs: number | undefined | null, cancel: NativeCancel): Promise<SysVMessage>
   close(): void
 }
@@ -117,6 +112,9 @@ export interface MqAttributes {
   currentMessages: number
 }
 
+/** The priority of the message the last mqReceiveInto on this thread returned. */
+export declare function mqLastPriority(): number
+
 export interface MqMessage {
   data: Buffer
   priority: number
@@ -125,6 +123,18 @@ export interface MqMessage {
 /** Linux's MQ_PRIO_MAX (priorities are 0..mqPrioMax-1). */
 export declare function mqPrioMax(): number
 
+/**
+ * Receives into `buf` at `offset` (with at least messageSize bytes from there): the message
+ * length, or -1 when `wait` is false and the queue is empty. The priority is
+ * `mqLastPriority()`. The kernel copies straight into the facade's receive pool, whose views
+ * are the messages handed out: one copy per message, no native Buffer per message.
+ */
+export declare function mqReceiveInto(handle: number, buf: Uint8Array, offset: number, wait: boolean, timeoutMs?: number | undefined | null): number
+
+export declare function mqSendSync(handle: number, data: Uint8Array, priority: number, timeoutMs?: number | undefined | null): void
+
+export declare function mqTrySend(handle: number, data: Uint8Array, priority: number): boolean
+
 export declare function mqUnlink(name: string): void
 
 export declare function shmUnlink(name: string): void
@@ -132,16 +142,36 @@ export declare function shmUnlink(name: string): void
 /** Two connected stream-socket descriptors; the caller owns both (net.Socket takes them over). */
 export declare function socketPair(): Array<number>
 
+/** Bytes before the message text in a `sysvReceiveInto` buffer (a C `long`). */
+export declare const SYSV_HEADER: number
+
 /** ftok(path, projectId). */
 export declare function sysvKeyFromPath(path: string, projectId: number): number
+
+/** The type of the message the last sysvReceiveInto on this thread returned. */
+export declare function sysvLastType(): number
 
 export interface SysVMessage {
   data: Buffer
   type: number
 }
 
+/** The receive buffer size `sysvReceiveInto` needs: the type header plus kernel.msgmax. */
+export declare function sysvReceiveBufferSize(handle: number): number
+
+/**
+ * Receives into `buf` at `offset` (at least `sysvReceiveBufferSize(handle)` bytes from there;
+ * the message text starts `SYSV_HEADER` bytes later): the text length, or -1 when `wait` is false and nothing of
+ * the selected type is queued. The type is `sysvLastType()`.
+ */
+export declare function sysvReceiveInto(handle: number, buf: Uint8Array, offset: number, mtype: number, wait: boolean, timeoutMs?: number | undefined | null): number
+
+export declare function sysvSendSync(handle: number, data: Uint8Array, mtype: number, timeoutMs?: number | undefined | null): void
+
 export interface SysVStats {
   messages: number
   bytes: number
   maxBytes: number
 }
+
+export declare function sysvTrySend(handle: number, data: Uint8Array, mtype: number): boolean

@@ -39,3 +39,9 @@ pub fn to_u64(value: f64, what: &str) -> napi::Result<u64> {
     }
     Ok(value as u64)
 }
+
+/// A Uint8Array argument the native side writes into. Spelled as an alias because the napi
+/// macro reads a literal `&mut` argument as a class reference; the alias reaches napi's own
+/// `FromNapiValue for &mut [u8]` (napi_get_typedarray_info, no copy). The slice must not be
+/// kept past the call that received it.
+pub type WritableBytes = &'static mut [u8];

@@ -1,13 +1,15 @@
 //! `NativeSysVQueue`: a System V message queue handle (Linux).
 
 use super::cancel::NativeCancel;
-use super::convert::{to_napi, to_u64, OrNapi};
+use super::convert::{to_napi, to_u64, OrNapi, WritableBytes};
+use super::handles::Table;
 use crate::error::{Code, IpcError};
 use crate::sysv_mq::{self, OpenOptions, SysVQueue};
 use crate::wait::{deadline_after, Cancel, Stops};
-use napi::bindgen_prelude::{Buffer, BufferSlice, PromiseRaw, Uint8ArraySlice};
+use napi::bindgen_prelude::{Buffer, PromiseRaw, Uint8ArraySlice};
 use napi::Env;
 use napi_derive::napi;
+use std::cell::Cell;
 use std::sync::Arc;
 
 struct Shared {
@@ -43,7 +45,8 @@ fn to_type(value: f64) -> napi::Result<i64> {
 #[napi]
 pub struct NativeSysVQueue {
     shared: Option<Arc<Shared>>,
-    last_type: f64,
+    /// This handle's number in SYSV_HANDLES while it is open.
+    id: u32,
 }
 
 impl NativeSysVQueue {
@@ -66,6 +69,14 @@ impl NativeSysVQueue {
     }
 }
 
+/// A handle collected without close(): forget its number. Its pending async calls (if any)
+/// hold their own reference and finish normally; the queue closes after them.
+impl Drop for NativeSysVQueue {
+    fn drop(&mut self) {
+        let _ = SYSV_HANDLES.try_with(|t| t.remove(self.id));
+    }
+}
+
 #[napi]
 impl NativeSysVQueue {
     #[napi(factory)]
@@ -83,12 +94,14 @@ impl NativeSysVQueue {
             max_bytes: max_bytes.map(|n| to_u64(n, "maxBytes")).transpose()?,
         };
         let queue = sysv_mq::open(key, &opts).or_napi()?;
+        let shared = Arc::new(Shared {
+            queue,
+            closed: Cancel::new(),
+        });
+        let id = SYSV_HANDLES.with(|t| t.insert(Arc::clone(&shared)));
         Ok(NativeSysVQueue {
-            shared: Some(Arc::new(Shared {
-                queue,
-                closed: Cancel::new(),
-            })),
-            last_type: 0.0,
+            shared: Some(shared),
+            id,
         })
     }
 
@@ -123,26 +136,6 @@ impl NativeSysVQueue {
         self.shared()?.queue.remove().or_napi()
     }
 
-    #[napi]
-    pub fn try_send(&self, data: Uint8ArraySlice, mtype: f64) -> napi::Result<bool> {
-        let mtype = to_type(mtype)?;
-        self.shared()?.queue.try_send(&data, mtype).or_napi()
-    }
-
-    #[napi]
-    pub fn send_sync(
-        &self,
-        data: Uint8ArraySlice,
-        mtype: f64,
-        timeout_ms: Option<f64>,
-    ) -> napi::Result<()> {
-        let mtype = to_type(mtype)?;
-        self.shared()?
-            .queue
-            .send_sync(&data, mtype, deadline_after(timeout_ms))
-            .or_napi()
-    }
-
     #[napi(ts_return_type = "Promise<void>")]
     pub fn send<'env>(
         &self,
@@ -162,51 +155,12 @@ impl NativeSysVQueue {
         })
     }
 
-    /// The next message of the selected type, or null; its type is `lastType`.
+    /// The handle the hot-path functions take (see `sysvTrySend`); it does not keep the
+    /// queue handle open.
     #[napi]
-    pub fn try_receive<'env>(
-        &mut self,
-        env: &'env Env,
-        mtype: f64,
-    ) -> napi::Result<Option<BufferSlice<'env>>> {
-        let mtype = to_type(mtype)?;
-        let shared = Arc::clone(self.shared()?);
-        let got = shared
-            .queue
-            .try_receive_with(mtype, |bytes, ty| (BufferSlice::copy_from(env, bytes), ty))
-            .or_napi()?;
-        match got {
-            None => Ok(None),
-            Some((buffer, ty)) => {
-                self.last_type = ty as f64;
-                buffer.map(Some)
-            }
-        }
-    }
-
-    #[napi]
-    pub fn receive_sync<'env>(
-        &mut self,
-        env: &'env Env,
-        mtype: f64,
-        timeout_ms: Option<f64>,
-    ) -> napi::Result<BufferSlice<'env>> {
-        let mtype = to_type(mtype)?;
-        let shared = Arc::clone(self.shared()?);
-        let (buffer, ty) = shared
-            .queue
-            .receive_sync_with(mtype, deadline_after(timeout_ms), |bytes, ty| {
-                (BufferSlice::copy_from(env, bytes), ty)
-            })
-            .or_napi()?;
-        self.last_type = ty as f64;
-        buffer
-    }
-
-    /// The type of the message the last tryReceive/receiveSync returned.
-    #[napi(getter)]
-    pub fn last_type(&self) -> f64 {
-        self.last_type
+    pub fn fast_handle(&self) -> napi::Result<u32> {
+        self.shared()?;
+        Ok(self.id)
     }
 
     #[napi(ts_return_type = "Promise<SysVMessage>")]
@@ -234,6 +188,8 @@ impl NativeSysVQueue {
     pub fn close(&mut self) {
         if let Some(shared) = self.shared.take() {
             shared.closed.cancel();
+            // During thread teardown the table may already be gone; nothing to remove then.
+            let _ = SYSV_HANDLES.try_with(|t| t.remove(self.id));
         }
     }
 }
@@ -242,4 +198,101 @@ impl NativeSysVQueue {
 #[napi]
 pub fn sysv_key_from_path(path: String, project_id: u32) -> napi::Result<i32> {
     sysv_mq::key_from_path(&path, project_id).or_napi()
+}
+
+// The hot path, as free functions over a numeric handle (see glue/handles.rs for why).
+
+thread_local! {
+    static SYSV_HANDLES: Table<Shared> = Table::default();
+    static LAST_TYPE: Cell<f64> = const { Cell::new(0.0) };
+}
+
+fn live(handle: u32) -> napi::Result<Arc<Shared>> {
+    SYSV_HANDLES
+        .with(|t| t.get(handle))
+        .filter(|s| !s.closed.is_cancelled())
+        .ok_or_else(|| {
+            to_napi(IpcError::new(
+                Code::Closed,
+                "SysV message queue handle is closed",
+            ))
+        })
+}
+
+#[napi(ts_args_type = "handle: number, data: Uint8Array, mtype: number")]
+pub fn sysv_try_send(handle: u32, data: Uint8ArraySlice, mtype: f64) -> napi::Result<bool> {
+    let mtype = to_type(mtype)?;
+    live(handle)?.queue.try_send(&data, mtype).or_napi()
+}
+
+#[napi(
+    ts_args_type = "handle: number, data: Uint8Array, mtype: number, timeoutMs?: number | undefined | null"
+)]
+pub fn sysv_send_sync(
+    handle: u32,
+    data: Uint8ArraySlice,
+    mtype: f64,
+    timeout_ms: Option<f64>,
+) -> napi::Result<()> {
+    let mtype = to_type(mtype)?;
+    live(handle)?
+        .queue
+        .send_sync(&data, mtype, deadline_after(timeout_ms))
+        .or_napi()
+}
+
+/// Receives into `buf` at `offset` (at least `sysvReceiveBufferSize(handle)` bytes from there;
+/// the message text starts `SYSV_HEADER` bytes later): the text length, or -1 when `wait` is false and nothing of
+/// the selected type is queued. The type is `sysvLastType()`.
+#[napi(
+    ts_args_type = "handle: number, buf: Uint8Array, offset: number, mtype: number, wait: boolean, timeoutMs?: number | undefined | null"
+)]
+pub fn sysv_receive_into(
+    handle: u32,
+    buf: WritableBytes,
+    offset: u32,
+    mtype: f64,
+    wait: bool,
+    timeout_ms: Option<f64>,
+) -> napi::Result<f64> {
+    let mtype = to_type(mtype)?;
+    let shared = live(handle)?;
+    let buf = buf.get_mut(offset as usize..).ok_or_else(|| {
+        to_napi(IpcError::invalid(format!(
+            "offset {offset} is past the end of the receive buffer"
+        )))
+    })?;
+    let got = if wait {
+        Some(
+            shared
+                .queue
+                .receive_sync_into(buf, mtype, deadline_after(timeout_ms))
+                .or_napi()?,
+        )
+    } else {
+        shared.queue.receive_into(buf, mtype, false).or_napi()?
+    };
+    Ok(match got {
+        None => -1.0,
+        Some((n, ty)) => {
+            LAST_TYPE.set(ty as f64);
+            n as f64
+        }
+    })
+}
+
+/// The receive buffer size `sysvReceiveInto` needs: the type header plus kernel.msgmax.
+#[napi(ts_args_type = "handle: number")]
+pub fn sysv_receive_buffer_size(handle: u32) -> napi::Result<u32> {
+    Ok((sysv_mq::HEADER + live(handle)?.queue.msgmax()) as u32)
+}
+
+/// Bytes before the message text in a `sysvReceiveInto` buffer (a C `long`).
+#[napi]
+pub const SYSV_HEADER: u32 = sysv_mq::HEADER as u32;
+
+/// The type of the message the last sysvReceiveInto on this thread returned.
+#[napi]
+pub fn sysv_last_type() -> f64 {
+    LAST_TYPE.get()
 }
