@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const steps = [
   ["uppercase echo over Unix socket, TCP, raw mode, Pipe to a child, FIFO pair", [here("echo/run-all.js")]],
+  ["uppercase echo over POSIX and SysV message queues", [here("mq-echo.js")]],
   ["uppercase echo through SharedMemory (two processes)", [here("shm-echo.js")]],
   ["ipckit doctor", [here("../dist/cli.js"), "doctor"]],
 ];

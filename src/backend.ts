@@ -43,9 +43,10 @@ const SUPPORT: Record<Feature, FeatureSupport> = {
   },
   fifo: { native: UNIX, js: UNIX, needs: "a Unix system (mkfifo); Windows has no FIFOs" },
   connection: { native: UNIX, js: [...UNIX, "win32"], needs: "Unix sockets, named pipes or TCP" },
-  channel: { native: [], js: [], needs: "the native binding (shared memory and futex waits)", sharesMemory: true },
-  queue: { native: [], js: [], needs: "the native binding or the socket transport", sharesMemory: true },
-  sync: { native: [], js: [], needs: "the native binding (shared memory and futex waits)", sharesMemory: true },
+  // Futex waits are Linux-only so far; macOS (os_sync_wait_on_address) plugs into crate/src/futex.rs.
+  channel: { native: ["linux"], js: [], needs: "the native binding on Linux (shared memory and futex waits)", sharesMemory: true },
+  queue: { native: ["linux"], js: [], needs: "the native binding on Linux, or the socket transport", sharesMemory: true },
+  sync: { native: ["linux"], js: [], needs: "the native binding on Linux (shared memory and futex waits)", sharesMemory: true },
 };
 
 const requested = process.env.IPCKIT_BACKEND ?? "";

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import process from "node:process";
+import { runBench } from "./commands/bench.js";
 import { runDoctor } from "./commands/doctor.js";
 import { runLs } from "./commands/ls.js";
 import { runRm } from "./commands/rm.js";
@@ -7,6 +8,7 @@ import { runRm } from "./commands/rm.js";
 type Command = (args: readonly string[]) => number | Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
+  bench: { run: (args) => runBench([...args]), help: "compare the transports on this machine with Node's built-in IPC (--quick, --json)" },
   doctor: { run: runDoctor, help: "backend, capabilities and kernel limits, with advice (--json for machines)" },
   ls: { run: runLs, help: "the IPC objects that exist, the live processes using them (--json)" },
   rm: { run: runRm, help: "remove named objects: ipckit rm <shm|mq|sysv> <name or key>..." },

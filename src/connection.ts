@@ -245,6 +245,7 @@ export class Connection extends Handle {
   }
 
   readonly #uncork = (): void => {
+    if (!this.#corked) return;
     this.#corked = false;
     this.#socket?.uncork();
   };
@@ -254,8 +255,10 @@ export class Connection extends Handle {
     if (this.#raw) return this.#write(payload);
     const socket = this.#socket;
     if (payload.length <= JOIN_LIMIT || socket === undefined) return this.#write(frameSmall(payload));
-    // Header and payload in one writev, without copying the payload.
-    this.#batch(socket);
+    // Header and payload in one writev, without copying the payload; no batching (a large
+    // frame fills the socket by itself), but a burst corked before it leaves first, in order.
+    if (this.#corked) this.#uncork();
+    this.#sendEpoch = this.#readEpoch;
     socket.cork();
     socket.write(frameHeader(payload.length));
     const below = socket.write(payload);

@@ -35,3 +35,13 @@ export {
   type SysVReceiveOptions,
   type SysVSendOptions,
 } from "./sysv-queue.js";
+export { Channel, type ChannelCreateOptions, type ChannelData } from "./channel.js";
+export {
+  IpcEvent,
+  Mutex,
+  Semaphore,
+  type LockResult,
+  type SemaphoreCreateOptions,
+  type SyncCreateOptions,
+} from "./sync.js";
+export { Queue, type QueueCodecName, type QueueCreateOptions } from "./queue.js";

@@ -17,7 +17,9 @@ const candidates = [
 
 const results = new Map(candidates.map((c) => [c.name, []]));
 for (let round = 1; round <= rounds; round++) {
-  for (const c of candidates) {
+  // A fresh order each round, so no candidate always runs after the same neighbour.
+  const order = [...candidates].sort(() => Math.random() - 0.5);
+  for (const c of order) {
     const out = execFileSync(process.execPath, [client, ...c.args], { env: { ...process.env, ...c.env }, encoding: "utf8" });
     results.get(c.name).push(JSON.parse(out.trim().split("\n").pop()));
   }
@@ -64,5 +66,19 @@ for (const [title, pick] of [
     const verdicts = [rt <= brt ? "round trip met" : "round trip NOT met", msgs >= bmsgs ? "msg/s met" : "msg/s NOT met", mb >= bmb ? "MB/s met" : "MB/s NOT met"];
     console.log(`- ${r.name}: ${verdicts.join(", ")}`);
   }
+}
+// Paired: each round's figure against the baseline measured in that same round, then the
+// median of those ratios. Load on a shared machine drifts over minutes; this cancels most of it.
+const baseRuns = results.get(base.name);
+console.log(`\nmedian of per-round ratios against Node net in the same round (${rounds} rounds; > 1 is better):\n`);
+console.log(`| transport | 64 B round trip | 64 B msg/s | 1 MiB MB/s |`);
+console.log(`|---|---|---|---|`);
+for (const r of rows) {
+  if (r === base) continue;
+  const runs = results.get(r.name);
+  const rt = median(runs.map((x, i) => baseRuns[i].rt64us / x.rt64us));
+  const msgs = median(runs.map((x, i) => x.msgsPerSec64 / baseRuns[i].msgsPerSec64));
+  const mb = median(runs.map((x, i) => x.mbPerSec1M / baseRuns[i].mbPerSec1M));
+  console.log(`| ${r.name} | ${rt.toFixed(2)}x | ${msgs.toFixed(2)}x | ${mb.toFixed(2)}x |`);
 }
 console.log(`\nratios are against Node net (higher is better; for round trips, baseline time / this time).`);

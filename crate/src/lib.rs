@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod fifo;
+pub mod futex;
 pub mod mapping;
 #[cfg(target_os = "linux")]
 pub mod posix_mq;

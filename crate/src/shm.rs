@@ -80,6 +80,7 @@ fn reserve(fd: &OwnedFd, len: u64, context: &str) -> Result<()> {
     if unsafe { libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) } != 0 {
         return Err(IpcError::last_os("ftruncate", context));
     }
+    // SAFETY: plain syscall on a descriptor we own.
     let rc = unsafe { libc::posix_fallocate(fd.as_raw_fd(), 0, len as libc::off_t) };
     match rc {
         0 | libc::EOPNOTSUPP | libc::EINVAL => Ok(()),

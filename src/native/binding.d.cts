@@ -83,6 +83,12 @@ export declare class NativeSysVQueue {
   close(): void
 }
 
+/** Cancels one async wait: set it, then wake the word, and the wait resolves with 2. */
+export declare class NativeWaitCancel {
+  constructor()
+  cancel(): void
+}
+
 /** The crate version, so the facade can detect a binding from another release. */
 export declare function bindingVersion(): string
 
@@ -105,6 +111,22 @@ export declare function fifoTryOpenWriter(path: string): Promise<NativeFifoWrite
 
 /** Free bytes on the filesystem holding `path` (for `/dev/shm` checks and `ipckit doctor`). */
 export declare function freeBytes(path: string): number
+
+/**
+ * Blocks this thread while the word at `offset` equals `expected`: 0 when it changed (or a
+ * wake-up came) after sleeping, 3 when it changed while still spinning, 1 on timeout.
+ * Spins up to `spin_us` microseconds first.
+ */
+export declare function futexWait(shm: NativeSharedMemory, offset: number, expected: number, timeoutMs: number | undefined | null, spinUs: number): number
+
+/**
+ * The async form of `futex_wait`, off the event loop: resolves 0 (changed), 1 (timeout),
+ * 2 (cancelled) or 3 (changed while spinning).
+ */
+export declare function futexWaitAsync(shm: NativeSharedMemory, offset: number, expected: number, timeoutMs: number | undefined | null, spinUs: number, cancel?: NativeWaitCancel | undefined | null): Promise<number>
+
+/** Wakes up to `count` waiters on the word, in every process. */
+export declare function futexWake(shm: NativeSharedMemory, offset: number, count: number): number
 
 export interface MqAttributes {
   maxMessages: number
@@ -136,6 +158,9 @@ export declare function mqSendSync(handle: number, data: Uint8Array, priority: n
 export declare function mqTrySend(handle: number, data: Uint8Array, priority: number): boolean
 
 export declare function mqUnlink(name: string): void
+
+/** Whether the process `pid` still exists (robust locks use it to find dead owners). */
+export declare function pidAlive(pid: number): boolean
 
 export declare function shmUnlink(name: string): void
 

@@ -5,6 +5,7 @@ pub mod connection;
 pub mod convert;
 pub mod external;
 pub mod fifo;
+pub mod futex;
 pub mod handles;
 #[cfg(target_os = "linux")]
 pub mod message_queue;

@@ -24,6 +24,11 @@ impl NativeSharedMemory {
         }
     }
 
+    /// A share of the mapping that keeps it alive (e.g. across a wait on another thread).
+    pub(crate) fn segment_arc(&self) -> napi::Result<Arc<Segment>> {
+        self.segment().map(Arc::clone)
+    }
+
     fn segment(&self) -> napi::Result<&Arc<Segment>> {
         self.segment
             .as_ref()

@@ -1,0 +1,175 @@
+import { backend, unsupported } from "./backend.js";
+import { Channel } from "./channel.js";
+import { IpcError } from "./errors.js";
+import { DEFAULT_QUEUE_CODEC, codecById, codecByName, type QueueCodecName, type ValueCodec } from "./queue-codec.js";
+import type { SyncWaitOptions, WaitOptions } from "./shared/waiting.js";
+import { checkInteger, checkMode, checkOptions } from "./validate.js";
+
+export type { QueueCodecName } from "./queue-codec.js";
+
+export interface QueueCreateOptions {
+  /** Most items held at once; `put` waits (and `putNowait` throws) while full. 0: no limit. Default 0. */
+  maxsize?: number;
+  /** How values become bytes (src/codec.ts). Default "structured" (V8 serialization); "msgpack" under Bun. */
+  codec?: QueueCodecName;
+  /** Bytes of the underlying Channel's ring (one encoded item must fit). Default 1 MiB. */
+  capacity?: number;
+  mode?: number;
+}
+
+const API = "Queue";
+
+/** The Queue's seam to its transport (a shared-memory Channel where native). */
+interface Transport {
+  send(bytes: Uint8Array, options?: WaitOptions): Promise<void>;
+  sendSync(bytes: Uint8Array, options?: SyncWaitOptions): void;
+  trySend(bytes: Uint8Array): boolean;
+  receive(options?: WaitOptions): Promise<Uint8Array>;
+  receiveSync(options?: SyncWaitOptions): Uint8Array;
+  tryReceive(): Uint8Array | undefined;
+  readonly pending: number;
+  readonly closed: boolean;
+  close(): void;
+}
+
+function requireNative(what: string): void {
+  if (backend === "js") {
+    throw new IpcError(
+      "ERR_IPC_UNSUPPORTED",
+      `${what} is not available on the pure-JS backend yet: Queue's synchronous members (qsize, putNowait, getNowait, ` +
+        `putSync, getSync) cannot be served over the socket transport from a process that does not host the queue; ` +
+        `${unsupported("queue", API).message}`,
+    );
+  }
+}
+
+/**
+ * multiprocessing.Queue for JS values: any number of producers and consumers in any processes.
+ * Built on a shared-memory Channel (one message per item), so items move at Channel speed.
+ */
+export class Queue {
+  readonly #channel: Channel;
+  readonly #transport: Transport;
+  readonly #codec: ValueCodec;
+  readonly #maxsize: number;
+
+  private constructor(channel: Channel, codec: ValueCodec) {
+    this.#channel = channel;
+    this.#transport = channel;
+    this.#codec = codec;
+    this.#maxsize = channel.maxMessages;
+  }
+
+  static create(name: string, options?: QueueCreateOptions): Queue {
+    requireNative("Queue.create");
+    const opts = checkOptions<QueueCreateOptions>(options, "Queue.create");
+    const codec = codecByName(opts.codec ?? DEFAULT_QUEUE_CODEC);
+    const maxsize = checkInteger(opts.maxsize ?? 0, "maxsize", 0, 0x7fffffff);
+    const channel = Channel.createInternal(name, {
+      ...(opts.capacity === undefined ? {} : { capacity: opts.capacity }),
+      mode: checkMode(opts.mode),
+      maxMessages: maxsize,
+      tag: codec.id,
+    });
+    return new Queue(channel, codec);
+  }
+
+  static open(name: string): Queue {
+    requireNative("Queue.open");
+    const channel = Channel.open(name);
+    const codec = codecById(channel.tag);
+    if (codec === undefined) {
+      channel.close();
+      throw new IpcError("ERR_IPC_INVALID_ARGUMENT", `${JSON.stringify(name)} is a Channel, not a Queue (no codec recorded)`);
+    }
+    return new Queue(channel, codec);
+  }
+
+  static unlink(name: string): void {
+    requireNative("Queue.unlink");
+    Channel.unlink(name);
+  }
+
+  get name(): string {
+    return this.#channel.name;
+  }
+
+  get maxsize(): number {
+    return this.#maxsize;
+  }
+
+  get codec(): QueueCodecName {
+    return this.#codec.name;
+  }
+
+  get closed(): boolean {
+    return this.#transport.closed;
+  }
+
+  /** Puts a value, waiting while the queue is full; never blocks the event loop. */
+  async put(value: unknown, options?: WaitOptions): Promise<void> {
+    const bytes = this.#encode(value);
+    await this.#transport.send(bytes, options);
+  }
+
+  putSync(value: unknown, options?: SyncWaitOptions): void {
+    this.#transport.sendSync(this.#encode(value), options);
+  }
+
+  /** Puts without waiting; throws ERR_IPC_BUSY when the queue is full (Python's queue.Full). */
+  putNowait(value: unknown): void {
+    if (!this.#transport.trySend(this.#encode(value))) {
+      throw new IpcError("ERR_IPC_BUSY", `${this.#describe()} is full`);
+    }
+  }
+
+  /** Resolves with the next value, waiting while the queue is empty. */
+  async get(options?: WaitOptions): Promise<unknown> {
+    return this.#codec.decode(await this.#transport.receive(options));
+  }
+
+  getSync(options?: SyncWaitOptions): unknown {
+    return this.#codec.decode(this.#transport.receiveSync(options));
+  }
+
+  /** The next value without waiting; throws ERR_IPC_BUSY when empty (Python's queue.Empty). */
+  getNowait(): unknown {
+    const bytes = this.#transport.tryReceive();
+    if (bytes === undefined) throw new IpcError("ERR_IPC_BUSY", `${this.#describe()} is empty`);
+    return this.#codec.decode(bytes);
+  }
+
+  /** Items in the queue now (approximate while others put and get, as in Python). */
+  qsize(): number {
+    return this.#transport.pending;
+  }
+
+  empty(): boolean {
+    return this.qsize() === 0;
+  }
+
+  full(): boolean {
+    return this.#maxsize > 0 && this.qsize() >= this.#maxsize;
+  }
+
+  close(): void {
+    this.#transport.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  unlink(): void {
+    Queue.unlink(this.#channel.name);
+  }
+
+  #encode(value: unknown): Uint8Array {
+    if (this.#transport.closed) throw new IpcError("ERR_IPC_CLOSED", `${this.#describe()} is closed`);
+    return this.#codec.encode(value);
+  }
+
+  #describe(): string {
+    return `Queue ${JSON.stringify(this.#channel.name)}`;
+  }
+}
