@@ -140,6 +140,9 @@ describe.runIf(backend === "native")("runtimes that forbid external ArrayBuffers
     expect(report.backend).toBe("native");
     expect(report.diagnostics?.externalBuffers).toBe(false);
     expect(report.diagnostics?.capabilities.sharedMemory).toBe(false);
+    // Everything built on shared memory goes with it; the rest of the native backend stays.
+    for (const feature of ["channel", "queue", "sync"]) expect(report.diagnostics?.capabilities[feature]).toBe(false);
+    expect(report.diagnostics?.capabilities.connection).toBe(true);
     expect(report.sharedMemory).toMatchObject({ code: "ERR_IPC_UNSUPPORTED" });
     expect((report.sharedMemory as { message: string }).message).toMatch(/forbids external ArrayBuffers/);
   });
