@@ -1,8 +1,8 @@
-import { createRequire } from "node:module";
 import process from "node:process";
 import { IpcError, fromNativeError } from "./errors.js";
+import { errorChain, loadBinding, packageVersion, warnOnce, type Binding, type LoadResult } from "./loader.js";
 
-export type Binding = typeof import("./native/binding.cjs");
+export type { Binding } from "./loader.js";
 export type BackendName = "native" | "js";
 
 /** Every feature in the public API; `capabilities` says which of them work here. */
@@ -23,12 +23,14 @@ interface FeatureSupport {
   js: readonly NodeJS.Platform[];
   /** What provides it, for ERR_IPC_UNSUPPORTED messages. */
   needs: string;
+  /** Hands JS an ArrayBuffer over memory other processes write: impossible under a V8 sandbox. */
+  sharesMemory?: true;
 }
 
 const UNIX: readonly NodeJS.Platform[] = ["linux", "darwin", "freebsd"];
 
 const SUPPORT: Record<Feature, FeatureSupport> = {
-  sharedMemory: { native: UNIX, js: [], needs: "the native binding (shm_open and mmap)" },
+  sharedMemory: { native: UNIX, js: [], needs: "the native binding (shm_open and mmap)", sharesMemory: true },
   messageQueue: {
     native: ["linux"],
     js: [],
@@ -42,41 +44,38 @@ const SUPPORT: Record<Feature, FeatureSupport> = {
   fifo: { native: UNIX, js: UNIX, needs: "a Unix system (mkfifo); Windows has no FIFOs" },
   connection: { native: UNIX, js: [...UNIX, "win32"], needs: "Unix sockets, named pipes or TCP" },
   // Futex waits are Linux-only so far; macOS (os_sync_wait_on_address) plugs into crate/src/futex.rs.
-  channel: { native: ["linux"], js: [], needs: "the native binding on Linux (shared memory and futex waits)" },
-  queue: { native: ["linux"], js: [], needs: "the native binding on Linux, or the socket transport" },
-  sync: { native: ["linux"], js: [], needs: "the native binding on Linux (shared memory and futex waits)" },
+  channel: { native: ["linux"], js: [], needs: "the native binding on Linux (shared memory and futex waits)", sharesMemory: true },
+  queue: { native: ["linux"], js: [], needs: "the native binding on Linux, or the socket transport", sharesMemory: true },
+  sync: { native: ["linux"], js: [], needs: "the native binding on Linux (shared memory and futex waits)", sharesMemory: true },
 };
-
-interface LoadResult {
-  binding: Binding | undefined;
-  error: unknown;
-}
 
 const requested = process.env.IPCKIT_BACKEND ?? "";
 if (requested !== "" && requested !== "native" && requested !== "js") {
   throw new IpcError("ERR_IPC_INVALID_ARGUMENT", `IPCKIT_BACKEND must be "native" or "js", got ${JSON.stringify(requested)}`);
 }
 
-function loadBinding(): LoadResult {
-  if (requested === "js") return { binding: undefined, error: undefined };
-  try {
-    // A static import could not be caught; the loader throws when no binary fits this platform.
-    const binding = createRequire(import.meta.url)("./native/binding.cjs") as Binding;
-    return { binding, error: undefined };
-  } catch (error) {
-    return { binding: undefined, error };
-  }
-}
-
-const loaded = loadBinding();
+const loaded: LoadResult =
+  requested === "js" ? { binding: undefined, error: undefined, platformPackage: null, problem: null } : loadBinding();
 
 if (requested === "native" && loaded.binding === undefined) {
   throw new IpcError(
     "ERR_IPC_UNSUPPORTED",
-    `IPCKIT_BACKEND=native but the native binding did not load: ${errorChain(loaded.error).join(" <- ")}`,
+    `IPCKIT_BACKEND=native but the native binding did not load: ${loaded.problem ?? "unknown reason"}. ` +
+      `Causes: ${errorChain(loaded.error).join(" <- ")}`,
     { cause: loaded.error },
   );
 }
+
+if (requested === "" && loaded.binding === undefined && loaded.problem !== null && loaded.platformPackage !== null) {
+  warnOnce(loaded.problem);
+}
+
+/**
+ * Whether native code may hand JS an ArrayBuffer over memory it does not own. A V8 sandbox
+ * (Electron >= 21) forbids it, and napi-rs would otherwise silently copy: shared memory that is
+ * not shared. Asked once; features that share memory then report unsupported.
+ */
+const externalBuffers: boolean | null = loaded.binding === undefined ? null : loaded.binding.externalBuffersAllowed();
 
 /** Which backend is active: the Rust binding, or the pure-JS socket fallback. */
 export const backend: BackendName = loaded.binding === undefined ? "js" : "native";
@@ -84,6 +83,7 @@ export const backend: BackendName = loaded.binding === undefined ? "js" : "nativ
 function supported(feature: Feature): boolean {
   const support = SUPPORT[feature];
   const platforms = backend === "native" ? support.native : support.js;
+  if (backend === "native" && support.sharesMemory && externalBuffers === false) return false;
   return platforms.includes(process.platform);
 }
 
@@ -92,16 +92,6 @@ export const capabilities: Readonly<Record<Feature, boolean>> = Object.freeze(
   Object.fromEntries((Object.keys(SUPPORT) as Feature[]).map((f) => [f, supported(f)])) as Record<Feature, boolean>,
 );
 
-function errorChain(error: unknown): string[] {
-  const chain: string[] = [];
-  let current: unknown = error;
-  while (current !== undefined && current !== null && chain.length < 10) {
-    chain.push(current instanceof Error ? current.message : String(current));
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  return chain;
-}
-
 export interface Diagnostics {
   backend: BackendName;
   requested: string;
@@ -109,6 +99,14 @@ export interface Diagnostics {
   arch: string;
   runtime: string;
   bindingVersion: string | null;
+  /** This package's version (the binding and the platform package must match it). */
+  packageVersion: string;
+  /** The package that carries this platform's binary (`ipckit-linux-x64-gnu`), or null if none is published. */
+  platformPackage: string | null;
+  /** Whether native code may share memory with JS here (false under a V8 sandbox, e.g. Electron >= 21); null without the binding. */
+  externalBuffers: boolean | null;
+  /** Why the binding did not load, in one sentence saying what to do (null when it loaded or was not wanted). */
+  problem: string | null;
   /** Why the binding did not load: each entry is the cause of the one before. */
   loadError: string[] | null;
   capabilities: Readonly<Record<Feature, boolean>>;
@@ -130,6 +128,10 @@ export function diagnostics(): Diagnostics {
     arch: process.arch,
     runtime: runtimeName(),
     bindingVersion: loaded.binding?.bindingVersion() ?? null,
+    packageVersion,
+    platformPackage: loaded.platformPackage,
+    externalBuffers,
+    problem: loaded.problem,
     loadError: loaded.error === undefined ? null : errorChain(loaded.error),
     capabilities,
   };
@@ -141,9 +143,12 @@ export function unsupported(feature: Feature, api: string): IpcError {
     backend === "js"
       ? requested === "js"
         ? "IPCKIT_BACKEND=js selected the pure-JS backend"
-        : "the native binding did not load (see diagnostics())"
-      : `the native backend does not provide it on ${process.platform}`;
-  return new IpcError("ERR_IPC_UNSUPPORTED", `${api} is not available: ${why}; it needs ${SUPPORT[feature].needs}`);
+        : `the native binding did not load (${loaded.problem ?? "see diagnostics()"})`
+      : SUPPORT[feature].sharesMemory && externalBuffers === false
+        ? "this runtime forbids external ArrayBuffers (Electron >= 21 or a V8 sandbox), so memory cannot be shared without copying"
+        : `the native backend does not provide it on ${process.platform}`;
+  const needs = SUPPORT[feature].sharesMemory && externalBuffers === false ? "a plain Node.js, Deno or Bun process" : SUPPORT[feature].needs;
+  return new IpcError("ERR_IPC_UNSUPPORTED", `${api} is not available: ${why}; it needs ${needs}`);
 }
 
 /** The binding, for a feature that needs it; throws ERR_IPC_UNSUPPORTED where it does not work. */

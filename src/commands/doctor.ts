@@ -27,9 +27,12 @@ export function runDoctor(args: readonly string[]): number {
   const out: string[] = [];
   out.push(`ipckit doctor — ${facts.runtime} on ${facts.platform}-${facts.arch}`);
   out.push(`backend: ${facts.backend} (requested: ${facts.requested})${facts.bindingVersion ? `, binding ${facts.bindingVersion}` : ""}`);
+  if (facts.externalBuffers === false) {
+    out.push("this runtime forbids external ArrayBuffers (Electron >= 21 or a V8 sandbox): shared memory is unavailable");
+  }
   if (facts.loadError !== null) {
-    out.push("the native binding did not load:");
-    for (const cause of facts.loadError) out.push(`  ${cause}`);
+    out.push(`the native binding did not load: ${facts.problem ?? "see the causes below"}`);
+    for (const cause of facts.loadError) out.push(`  ${cause.split("\n")[0]}`);
     out.push("  advice: install the platform package for this system (see README, Troubleshooting), or keep using the socket backend");
   }
   out.push("capabilities:");

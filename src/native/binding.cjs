@@ -844,6 +844,7 @@ module.exports.NativeSysVQueue = nativeBinding.NativeSysVQueue
 module.exports.NativeWaitCancel = nativeBinding.NativeWaitCancel
 module.exports.bindingVersion = nativeBinding.bindingVersion
 module.exports.detachArrayBuffer = nativeBinding.detachArrayBuffer
+module.exports.externalBuffersAllowed = nativeBinding.externalBuffersAllowed
 module.exports.fifoCreate = nativeBinding.fifoCreate
 module.exports.fifoOpenReader = nativeBinding.fifoOpenReader
 module.exports.fifoTryOpenWriter = nativeBinding.fifoTryOpenWriter

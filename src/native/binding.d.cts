@@ -92,6 +92,12 @@ export declare function bindingVersion(): string
 /** Detaches an ArrayBuffer handed out by `buffer`, so no JS code can touch the mapping again. */
 export declare function detachArrayBuffer(buffer: ArrayBuffer): void
 
+/**
+ * Whether this runtime lets native code share memory with JS (false under a V8 sandbox, e.g.
+ * Electron >= 21). The facade asks once at load and turns the answer into `capabilities`.
+ */
+export declare function externalBuffersAllowed(): boolean
+
 export declare function fifoCreate(path: string, mode: number): void
 
 /** Opens the read end at once; reads wait for a writer and data. */

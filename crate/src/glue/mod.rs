@@ -3,6 +3,7 @@
 pub mod cancel;
 pub mod connection;
 pub mod convert;
+pub mod external;
 pub mod fifo;
 pub mod futex;
 pub mod handles;

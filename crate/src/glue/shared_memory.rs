@@ -1,6 +1,7 @@
 //! `SharedMemory` handles: the segment and the single external ArrayBuffer over it.
 
 use super::convert::{to_napi, to_u64, OrNapi};
+use super::external::external_arraybuffer;
 use crate::error::{Code, IpcError};
 use crate::shm::{self, Segment};
 use napi::bindgen_prelude::{ArrayBuffer, FromNapiValue};
@@ -93,35 +94,25 @@ impl NativeSharedMemory {
         let ptr = segment.mapping.as_ptr();
         let len = segment.len();
         let hint = Box::into_raw(Box::new(segment));
-        let mut value = std::ptr::null_mut();
-        // SAFETY: ptr/len describe a live mapping kept alive by `hint` until the finalizer runs.
-        let status = unsafe {
-            sys::napi_create_external_arraybuffer(
+        // SAFETY: ptr/len describe a live mapping kept alive by `hint` until the finalizer runs,
+        // and `buffer_made` keeps this the only external buffer over it.
+        let created = unsafe {
+            external_arraybuffer(
                 env.raw(),
                 ptr.cast(),
                 len,
                 Some(release_segment),
                 hint.cast(),
-                &mut value,
             )
         };
-        if status != sys::Status::napi_ok {
-            // SAFETY: the engine did not take the hint; reclaim it.
-            drop(unsafe { Box::from_raw(hint) });
-            let e = if status == sys::Status::napi_no_external_buffers_allowed {
-                IpcError::new(
-                    Code::Unsupported,
-                    "this runtime forbids external ArrayBuffers (Electron >= 21 or a V8 sandbox): \
-                     memory cannot be shared zero-copy here; run ipckit in a plain Node.js, Deno or Bun process",
-                )
-            } else {
-                IpcError::new(
-                    Code::Os,
-                    format!("napi_create_external_arraybuffer failed ({status})"),
-                )
-            };
-            return Err(to_napi(e));
-        }
+        let value = match created {
+            Ok(value) => value,
+            Err(e) => {
+                // SAFETY: the engine did not take the hint; reclaim it.
+                drop(unsafe { Box::from_raw(hint) });
+                return Err(to_napi(e));
+            }
+        };
         self.buffer_made = true;
         // SAFETY: `value` is the ArrayBuffer napi just created in this env.
         unsafe { ArrayBuffer::from_napi_value(env.raw(), value) }

@@ -1,0 +1,3 @@
+/** `require` anchored in dist/native/ (see require.cjs). */
+declare const nativeRequire: NodeJS.Require;
+export = nativeRequire;
