@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Compiles the facade twice: ESM into dist/ (what `import` and the CLI use) and CommonJS into
+# `npm run build:ts`. Compiles the facade twice: ESM into dist/ (what `import` and the CLI use) and CommonJS into
 # dist/cjs/ (what `require` uses). Both load the one generated binding loader in dist/native/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tsc=node_modules/typescript/bin/tsc
 rm -rf dist
 "$tsc" -p tsconfig.json
-"$tsc" -p tsconfig.cjs.json
+"$tsc" -p src/tsconfig.cjs.json
 chmod +x dist/cli.js
 mkdir -p dist/native dist/cjs/native
 cp src/native/binding.cjs src/native/binding.d.cts src/native/require.cjs src/native/require.d.cts dist/native/
