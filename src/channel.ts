@@ -396,7 +396,7 @@ export class Channel extends Handle {
     return `Channel ${JSON.stringify(this.#w.name)}`;
   }
 
-  protected release(): void {
+  protected freeResources(): void {
     this.#closer.close(this.describe());
     this.#w.close();
   }

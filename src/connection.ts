@@ -434,7 +434,7 @@ export class Connection extends Handle {
     return this.#label;
   }
 
-  protected release(): void {
+  protected freeResources(): void {
     const error = new IpcError("ERR_IPC_CLOSED", `${this.#label} is closed`);
     this.#gone ??= error;
     this.#inbox.clear(error);

@@ -193,7 +193,7 @@ export class FifoReader extends Handle {
     return `FifoReader ${JSON.stringify(this.#path)}`;
   }
 
-  protected release(): void {
+  protected freeResources(): void {
     this.#source.close();
   }
 }
@@ -242,7 +242,7 @@ export class FifoWriter extends Handle {
     return `FifoWriter ${JSON.stringify(this.#path)}`;
   }
 
-  protected release(): void {
+  protected freeResources(): void {
     this.#sink.close();
   }
 }

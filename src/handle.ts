@@ -10,8 +10,8 @@ export abstract class Handle {
   /** Names the handle in error messages, e.g. `SharedMemory "/frames"`. */
   protected abstract describe(): string;
 
-  /** Frees the resources; called once, by the first `close()`. */
-  protected abstract release(): void;
+  /** Frees the resources; called once, by the first `close()`. (Not `release`: Semaphore.release is public API.) */
+  protected abstract freeResources(): void;
 
   get closed(): boolean {
     return this.#closed;
@@ -24,7 +24,7 @@ export abstract class Handle {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.release();
+    this.freeResources();
   }
 
   [Symbol.dispose](): void {

@@ -121,7 +121,7 @@ export class Listener extends Handle {
     return `Listener ${this.address}`;
   }
 
-  protected release(): void {
+  protected freeResources(): void {
     this.#handle.server.close();
     removeSocketFile(this.#handle);
     const closed = new IpcError("ERR_IPC_CLOSED", `${this.describe()} is closed`);

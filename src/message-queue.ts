@@ -225,7 +225,7 @@ export class MessageQueue extends Handle implements AsyncIterable<MessageQueueMe
     return `MessageQueue ${JSON.stringify(this.#name)}`;
   }
 
-  protected release(): void {
+  protected freeResources(): void {
     this.#queue.close();
   }
 }

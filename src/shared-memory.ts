@@ -143,7 +143,7 @@ export class SharedMemory extends Handle {
     return `SharedMemory ${JSON.stringify(this.#name)}`;
   }
 
-  protected release(): void {
+  protected freeResources(): void {
     // Detaching first means no JS view can reach the pages; the mapping itself goes when the
     // engine finalizes the buffer (now or on a later tick, depending on the runtime).
     if (this.#buffer !== undefined) native().detachArrayBuffer(this.#buffer);

@@ -1,4 +1,5 @@
-import { IpcError, closedError } from "./errors.js";
+import { IpcError } from "./errors.js";
+import { Handle } from "./handle.js";
 import { checkHeader, writeHeader, type Kind } from "./shared/header.js";
 import { LOCKED_OWNER_DIED, RobustLock, TIMED_OUT } from "./shared/robust-lock.js";
 import { Closer, parseWait, type ParsedWait, type SyncWaitOptions, type WaitOptions } from "./shared/waiting.js";
@@ -51,39 +52,19 @@ function openWords(kind: Kind, api: string, name: string): SharedWords {
   return words;
 }
 
-/**
- * What the three primitives share: the segment, close and unlink. It keeps the contract of
- * `Handle` (idempotent close, Symbol.dispose, ERR_IPC_CLOSED) without extending it, because
- * DESIGN names `Semaphore.release()` and Handle reserves `release` for freeing resources.
- */
-abstract class SyncHandle {
+/** What the three primitives share: the segment, close and unlink. */
+abstract class SyncHandle extends Handle {
   protected readonly w: SharedWords;
   protected readonly closer = new Closer();
-  #closed = false;
 
   protected constructor(words: SharedWords) {
+    super();
     this.w = words;
   }
 
-  protected abstract describe(): string;
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  protected ensureOpen(): void {
-    if (this.#closed) throw closedError(this.describe());
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected freeResources(): void {
     this.closer.close(this.describe());
     this.w.close();
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 
   get name(): string {

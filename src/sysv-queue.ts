@@ -236,7 +236,7 @@ export class SysVMessageQueue extends Handle implements AsyncIterable<SysVMessag
     return `SysVMessageQueue key 0x${this.#key.toString(16)}`;
   }
 
-  protected release(): void {
+  protected freeResources(): void {
     this.#queue.close();
   }
 }
