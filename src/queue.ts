@@ -1,4 +1,4 @@
-import { backend } from "./backend.js";
+import { backend, capabilities, unsupported } from "./backend.js";
 import { Channel } from "./channel.js";
 import { IpcError } from "./errors.js";
 import { DEFAULT_QUEUE_CODEC, codecById, codecByName, type QueueCodecName, type ValueCodec } from "./queue-codec.js";
@@ -19,6 +19,13 @@ export interface QueueCreateOptions {
 }
 
 const API = "Queue";
+
+/** The js backend's Queue: hosted by its creator and reached over a Unix socket. */
+function socketQueue(api: string): boolean {
+  if (backend !== "js") return false;
+  if (!capabilities.queue) throw unsupported("queue", api);
+  return true;
+}
 
 /**
  * The Queue's seam to its transport: a shared-memory Channel where native; under the js backend
@@ -58,7 +65,7 @@ export class Queue {
     const opts = checkOptions<QueueCreateOptions>(options, "Queue.create");
     const codec = codecByName(opts.codec ?? DEFAULT_QUEUE_CODEC);
     const maxsize = checkInteger(opts.maxsize ?? 0, "maxsize", 0, 0x7fffffff);
-    if (backend === "js") {
+    if (socketQueue(`${API}.create`)) {
       const checked = checkObjectName(name);
       checkMode(opts.mode);
       const maxItem = opts.capacity === undefined ? 0 : checkInteger(opts.capacity, "capacity", 1, 0x7fffffff);
@@ -75,7 +82,7 @@ export class Queue {
   }
 
   static open(name: string): Queue {
-    if (backend === "js") {
+    if (socketQueue(`${API}.open`)) {
       const checked = checkObjectName(name);
       const transport = SocketQueueTransport.open(checked);
       const codec = codecById(transport.info.codecId);
@@ -96,7 +103,7 @@ export class Queue {
 
   /** Removes the name (open handles keep working). Under the js backend: the socket file that opens use. */
   static unlink(name: string): void {
-    if (backend === "js") SocketQueueTransport.unlink(checkObjectName(name));
+    if (socketQueue(`${API}.unlink`)) SocketQueueTransport.unlink(checkObjectName(name));
     else Channel.unlink(name);
   }
 
