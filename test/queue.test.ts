@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { Channel, Queue, backend } from "../dist/index.js";
-import { expectCode, runtime, spawnFixture, uniqueName } from "./helpers.js";
+import { expectCode, runFixture, runtime, spawnFixture, uniqueName } from "./helpers.js";
 
 const made: string[] = [];
 function name(tag: string): string {
@@ -189,6 +189,15 @@ describe.runIf(backend === "js")("Queue (js backend: hosted by its creator)", ()
     await expectCode(() => Queue.open(n), "ERR_IPC_NOT_FOUND");
     using fresh = Queue.create(n);
     expect(fresh.empty()).toBe(true);
+  });
+
+  it("a host that never closes still exits on its own (after its pending get) and removes its socket", async () => {
+    const n = name("leave");
+    const child = await runFixture("queue-peer.mjs", ["leave", n, "0"]);
+    expect(child.code).toBe(0);
+    expect(child.stdout).toContain("ERR_IPC_TIMEOUT");
+    await expectCode(() => Queue.open(n), "ERR_IPC_NOT_FOUND");
+    await expectCode(() => Queue.unlink(n), "ERR_IPC_NOT_FOUND");
   });
 
   it("Channel stays unsupported", async () => {

@@ -33,7 +33,10 @@ export class SocketQueueTransport {
   /** Hosts a new queue in this process. `name` is already checked (checkObjectName). */
   static create(name: string, info: QueueInfo): SocketQueueTransport {
     const label = `Queue ${JSON.stringify(name)}`;
-    return new SocketQueueTransport(new WorkerBridge({ role: "host", path: queueSocketPath(name), label, info }), label);
+    const path = queueSocketPath(name);
+    const transport = new SocketQueueTransport(new WorkerBridge({ role: "host", path, label, info }), label);
+    transport.#removeOnExit(path);
+    return transport;
   }
 
   static open(name: string): SocketQueueTransport {
@@ -90,6 +93,28 @@ export class SocketQueueTransport {
     if (this.#closed) return;
     this.#closed = true;
     this.#bridge.close();
+    this.#onClose?.();
+  }
+
+  #onClose: (() => void) | undefined;
+
+  /** A host that exits without close() would leave its socket file behind (stale, but clutter). */
+  #removeOnExit(path: string): void {
+    let ino: number | undefined;
+    try {
+      ino = lstatSync(path).ino;
+    } catch {
+      return;
+    }
+    const remove = (): void => {
+      try {
+        if (lstatSync(path).ino === ino) unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    };
+    process.once("exit", remove);
+    this.#onClose = () => process.off("exit", remove);
   }
 
   #ensureOpen(): void {

@@ -85,7 +85,8 @@ export class QueueState {
     const waiter: Waiter = { who, id: request.id, timer: undefined, ...(bytes === undefined ? {} : { bytes }) };
     if (request.arg > 0) {
       waiter.timer = setTimeout(() => {
-        list.splice(list.indexOf(waiter), 1);
+        const i = list.indexOf(waiter);
+        if (i >= 0) list.splice(i, 1);
         who.reply({ id: request.id, status: Status.timeout, arg: request.arg });
       }, request.arg);
     }

@@ -22,14 +22,17 @@ export class WorkerBridge {
     const { port1, port2 } = new MessageChannel();
     this.#flag = new Int32Array(sab);
     this.#port = port1;
+    // Only receiveMessageOnPort reads it: it must not hold the event loop open.
+    this.#port.unref();
     this.#worker = new Worker(new URL("./queue-worker.js", import.meta.url), {
       workerData: { ...data, sab, port: port2 } satisfies QueueWorkerData,
       transferList: [port2],
     });
-    this.#worker.unref();
     this.#worker.on("message", (reply: Reply) => this.#settle(reply));
     this.#worker.on("error", () => this.#fail());
     this.#worker.on("exit", () => this.#fail());
+    // After the listeners: adding a "message" listener refs the worker again in Node.
+    this.#worker.unref();
   }
 
   /** The worker's first answer: the queue is served (host) or reached (client), or why not. */
@@ -39,6 +42,7 @@ export class WorkerBridge {
 
   callSync(op: OpCode, arg: number, bytes?: Uint8Array): Reply {
     const id = this.#id();
+    if (this.#gone) return gone(id);
     Atomics.store(this.#flag, 0, 0);
     this.#worker.postMessage({ id, op, arg, bytes, sync: true } satisfies MainRequest);
     return this.#await(id);
