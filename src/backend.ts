@@ -45,7 +45,12 @@ const SUPPORT: Record<Feature, FeatureSupport> = {
   connection: { native: UNIX, js: [...UNIX, "win32"], needs: "Unix sockets, named pipes or TCP" },
   // Futex waits are Linux-only so far; macOS (os_sync_wait_on_address) plugs into crate/src/futex.rs.
   channel: { native: ["linux"], js: [], needs: "the native binding on Linux (shared memory and futex waits)", sharesMemory: true },
-  queue: { native: ["linux"], js: [], needs: "the native binding on Linux, or the socket transport", sharesMemory: true },
+  queue: {
+    native: ["linux"],
+    js: UNIX,
+    needs: "the native binding on Linux, or (js backend) Unix sockets; Windows named pipes are not wired in yet",
+    sharesMemory: true,
+  },
   sync: { native: ["linux"], js: [], needs: "the native binding on Linux (shared memory and futex waits)", sharesMemory: true },
 };
 

@@ -1,9 +1,10 @@
-import { backend, unsupported } from "./backend.js";
+import { backend, capabilities, unsupported } from "./backend.js";
 import { Channel } from "./channel.js";
 import { IpcError } from "./errors.js";
 import { DEFAULT_QUEUE_CODEC, codecById, codecByName, type QueueCodecName, type ValueCodec } from "./queue-codec.js";
 import type { SyncWaitOptions, WaitOptions } from "./shared/waiting.js";
-import { checkInteger, checkMode, checkOptions } from "./validate.js";
+import { SocketQueueTransport } from "./fallback/queue-client.js";
+import { checkInteger, checkMode, checkObjectName, checkOptions } from "./validate.js";
 
 export type { QueueCodecName } from "./queue-codec.js";
 
@@ -12,14 +13,24 @@ export interface QueueCreateOptions {
   maxsize?: number;
   /** How values become bytes (src/codec.ts). Default "structured" (V8 serialization); "msgpack" under Bun. */
   codec?: QueueCodecName;
-  /** Bytes of the underlying Channel's ring (one encoded item must fit). Default 1 MiB. */
+  /** Bytes of the underlying Channel's ring (one encoded item must fit). Default 1 MiB. js backend: the largest encoded item (default: no limit). */
   capacity?: number;
   mode?: number;
 }
 
 const API = "Queue";
 
-/** The Queue's seam to its transport (a shared-memory Channel where native). */
+/** The js backend's Queue: hosted by its creator and reached over a Unix socket. */
+function socketQueue(api: string): boolean {
+  if (backend !== "js") return false;
+  if (!capabilities.queue) throw unsupported("queue", api);
+  return true;
+}
+
+/**
+ * The Queue's seam to its transport: a shared-memory Channel where native; under the js backend
+ * a socket to the process that created the queue, which hosts it in a worker (fallback/queue-client.ts).
+ */
 interface Transport {
   send(bytes: Uint8Array, options?: WaitOptions): Promise<void>;
   sendSync(bytes: Uint8Array, options?: SyncWaitOptions): void;
@@ -32,66 +43,72 @@ interface Transport {
   close(): void;
 }
 
-function requireNative(what: string): void {
-  if (backend === "js") {
-    throw new IpcError(
-      "ERR_IPC_UNSUPPORTED",
-      `${what} is not available on the pure-JS backend yet: Queue's synchronous members (qsize, putNowait, getNowait, ` +
-        `putSync, getSync) cannot be served over the socket transport from a process that does not host the queue; ` +
-        `${unsupported("queue", API).message}`,
-    );
-  }
-}
-
 /**
  * multiprocessing.Queue for JS values: any number of producers and consumers in any processes.
- * Built on a shared-memory Channel (one message per item), so items move at Channel speed.
+ * Native: built on a shared-memory Channel (one message per item), so items move at Channel speed.
+ * js backend: the creating process hosts the queue (in a worker) and the others reach it by socket.
  */
 export class Queue {
-  readonly #channel: Channel;
+  readonly #name: string;
   readonly #transport: Transport;
   readonly #codec: ValueCodec;
   readonly #maxsize: number;
 
-  private constructor(channel: Channel, codec: ValueCodec) {
-    this.#channel = channel;
-    this.#transport = channel;
+  private constructor(name: string, transport: Transport, codec: ValueCodec, maxsize: number) {
+    this.#name = name;
+    this.#transport = transport;
     this.#codec = codec;
-    this.#maxsize = channel.maxMessages;
+    this.#maxsize = maxsize;
   }
 
   static create(name: string, options?: QueueCreateOptions): Queue {
-    requireNative("Queue.create");
     const opts = checkOptions<QueueCreateOptions>(options, "Queue.create");
     const codec = codecByName(opts.codec ?? DEFAULT_QUEUE_CODEC);
     const maxsize = checkInteger(opts.maxsize ?? 0, "maxsize", 0, 0x7fffffff);
+    if (socketQueue(`${API}.create`)) {
+      const checked = checkObjectName(name);
+      checkMode(opts.mode);
+      const maxItem = opts.capacity === undefined ? 0 : checkInteger(opts.capacity, "capacity", 1, 0x7fffffff);
+      const transport = SocketQueueTransport.create(checked, { maxsize, codecId: codec.id, maxItem });
+      return new Queue(checked, transport, codec, maxsize);
+    }
     const channel = Channel.createInternal(name, {
       ...(opts.capacity === undefined ? {} : { capacity: opts.capacity }),
       mode: checkMode(opts.mode),
       maxMessages: maxsize,
       tag: codec.id,
     });
-    return new Queue(channel, codec);
+    return new Queue(channel.name, channel, codec, channel.maxMessages);
   }
 
   static open(name: string): Queue {
-    requireNative("Queue.open");
+    if (socketQueue(`${API}.open`)) {
+      const checked = checkObjectName(name);
+      const transport = SocketQueueTransport.open(checked);
+      const codec = codecById(transport.info.codecId);
+      if (codec === undefined) {
+        transport.close();
+        throw new IpcError("ERR_IPC_PROTOCOL", `Queue ${JSON.stringify(name)} uses codec id ${transport.info.codecId}, unknown here`);
+      }
+      return new Queue(checked, transport, codec, transport.info.maxsize);
+    }
     const channel = Channel.open(name);
     const codec = codecById(channel.tag);
     if (codec === undefined) {
       channel.close();
       throw new IpcError("ERR_IPC_INVALID_ARGUMENT", `${JSON.stringify(name)} is a Channel, not a Queue (no codec recorded)`);
     }
-    return new Queue(channel, codec);
+    return new Queue(channel.name, channel, codec, channel.maxMessages);
   }
 
+  /** Removes the name (open handles keep working). Under the js backend: the socket file that opens use. */
   static unlink(name: string): void {
-    requireNative("Queue.unlink");
-    Channel.unlink(name);
+    if (socketQueue(`${API}.unlink`)) SocketQueueTransport.unlink(checkObjectName(name));
+    else Channel.unlink(name);
   }
 
   get name(): string {
-    return this.#channel.name;
+    return this.#name;
   }
 
   get maxsize(): number {
@@ -161,7 +178,7 @@ export class Queue {
   }
 
   unlink(): void {
-    Queue.unlink(this.#channel.name);
+    Queue.unlink(this.#name);
   }
 
   #encode(value: unknown): Uint8Array {
@@ -170,6 +187,6 @@ export class Queue {
   }
 
   #describe(): string {
-    return `Queue ${JSON.stringify(this.#channel.name)}`;
+    return `Queue ${JSON.stringify(this.#name)}`;
   }
 }

@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { Channel, Queue, backend } from "../dist/index.js";
-import { expectCode, runtime, spawnFixture, uniqueName } from "./helpers.js";
+import { expectCode, runFixture, runtime, spawnFixture, uniqueName } from "./helpers.js";
 
 const made: string[] = [];
 function name(tag: string): string {
@@ -10,10 +10,21 @@ function name(tag: string): string {
   return n;
 }
 afterEach(() => {
-  for (const n of made.splice(0)) rmSync(`/dev/shm/${n}`, { force: true });
+  for (const n of made.splice(0)) {
+    if (backend === "native") rmSync(`/dev/shm/${n}`, { force: true });
+    else {
+      try {
+        Queue.unlink(n);
+      } catch {
+        // closed hosts remove their socket themselves
+      }
+    }
+  }
 });
 
-describe.runIf(backend === "native")("Queue (native, on Channel)", () => {
+// The same conformance tests on both backends: native (a shared-memory Channel) and js (a socket
+// to the creating process, which hosts the queue in a worker).
+describe(`Queue (${backend} backend)`, () => {
   it("puts and gets JS values with every form; qsize, empty, full", async () => {
     const n = name("basic");
     using q = Queue.create(n, { maxsize: 3 });
@@ -67,13 +78,34 @@ describe.runIf(backend === "native")("Queue (native, on Channel)", () => {
     await expectCode(() => Queue.create(name("bad"), { codec: "xml" as never }), "ERR_IPC_INVALID_ARGUMENT");
     if (runtime === "bun") await expectCode(() => Queue.create(name("st"), { codec: "structured" }), "ERR_IPC_UNSUPPORTED");
     await expectCode(() => Queue.create(name("bad2"), { maxsize: -1 }), "ERR_IPC_INVALID_ARGUMENT");
-    const plain = name("plain");
-    using ch = Channel.create(plain, { capacity: 1024 });
-    await expectCode(() => Queue.open(plain), "ERR_IPC_INVALID_ARGUMENT");
+    await expectCode(() => Queue.create("bad name!"), "ERR_IPC_INVALID_ARGUMENT");
     const big = name("big");
     using small = Queue.create(big, { capacity: 256 });
     await expectCode(() => small.put("x".repeat(1000)), "ERR_IPC_TOO_LARGE");
-    expect(ch.capacity).toBe(1024);
+    await small.put("fits");
+    expect(await small.get()).toBe("fits");
+  });
+
+  it("bad options, closed handles and a lost race with an abort consume nothing", async () => {
+    const n = name("opts");
+    using q = Queue.create(n, { codec: "json" });
+    await expectCode(() => q.get({ timeout: -1 }), "ERR_IPC_INVALID_ARGUMENT");
+    await expectCode(() => q.getSync({ timeout: "x" as never }), "ERR_IPC_INVALID_ARGUMENT");
+    await expectCode(() => q.put(1, { signal: {} as never }), "ERR_IPC_INVALID_ARGUMENT");
+    const ac = new AbortController();
+    const started = Date.now();
+    const waiting = q.get({ signal: ac.signal });
+    setTimeout(() => ac.abort(), 20);
+    await expect(waiting).rejects.toMatchObject({ name: "AbortError" });
+    expect(Date.now() - started).toBeLessThan(2000);
+    await q.put("kept");
+    expect(q.qsize()).toBe(1);
+    expect(await q.get({ timeout: 1000 })).toBe("kept");
+    using r = Queue.open(n);
+    r.close();
+    await expectCode(() => r.get(), "ERR_IPC_CLOSED");
+    await expectCode(() => r.getNowait(), "ERR_IPC_CLOSED");
+    await expectCode(() => r.qsize(), "ERR_IPC_CLOSED");
   });
 
   it("carries values between processes: two producers, one consumer, a bounded queue", async () => {
@@ -95,11 +127,80 @@ describe.runIf(backend === "native")("Queue (native, on Channel)", () => {
     q.close();
     await expectCode(() => q.put(1), "ERR_IPC_CLOSED");
   });
+
+  it("a consumer in another process; the creator blocks in getSync while a child puts", async () => {
+    const n = name("xc");
+    using q = Queue.create(n, { maxsize: 2 });
+    const consumer = spawnFixture("queue-peer.mjs", ["get", n, "100"]);
+    await consumer.line((l) => l === "ready");
+    for (let i = 0; i < 100; i++) await q.put({ i, when: new Date(i), tags: new Set([i]) }, { timeout: 20_000 });
+    const done = await consumer.exited;
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain(`sum ${(99 * 100) / 2}`);
+    const producer = spawnFixture("queue-peer.mjs", ["put", n, "3"]);
+    let sum = 0;
+    for (let i = 0; i < 3; i++) sum += (q.getSync({ timeout: 20_000 }) as { i: number }).i;
+    expect(sum).toBe(3);
+    expect((await producer.exited).code).toBe(0);
+  });
 });
 
-describe.runIf(backend === "js")("Queue (js backend)", () => {
-  it("is unsupported until the socket transport is wired in, and says so", async () => {
-    const e = await expectCode(() => Queue.create(name("js")), "ERR_IPC_UNSUPPORTED");
-    expect(e.message).toMatch(/socket transport/);
+describe.runIf(backend === "native")("Queue (native only)", () => {
+  it("refuses to open a plain Channel as a Queue", async () => {
+    const plain = name("plain");
+    using ch = Channel.create(plain, { capacity: 1024 });
+    await expectCode(() => Queue.open(plain), "ERR_IPC_INVALID_ARGUMENT");
+    expect(ch.capacity).toBe(1024);
+  });
+});
+
+describe.runIf(backend === "js")("Queue (js backend: hosted by its creator)", () => {
+  it("open with no live host: ERR_IPC_NOT_FOUND; unlink removes the name, open handles keep working", async () => {
+    await expectCode(() => Queue.open(name("none")), "ERR_IPC_NOT_FOUND");
+    await expectCode(() => Queue.unlink(name("none2")), "ERR_IPC_NOT_FOUND");
+    const n = name("unl");
+    using q = Queue.create(n);
+    using r = Queue.open(n);
+    await expectCode(() => Queue.create(n), "ERR_IPC_EXISTS");
+    Queue.unlink(n);
+    await expectCode(() => Queue.open(n), "ERR_IPC_NOT_FOUND");
+    await q.put(7);
+    expect(await r.get()).toBe(7);
+    using again = Queue.create(n);
+    expect(again.qsize()).toBe(0);
+    q.close();
+    await expectCode(() => r.get({ timeout: 5000 }), "ERR_IPC_CLOSED");
+  });
+
+  it("when the hosting process dies, waiting and later calls get ERR_IPC_CLOSED; the name can be created again", async () => {
+    const n = name("death");
+    const host = spawnFixture("queue-peer.mjs", ["host", n, "0"]);
+    await host.line((l) => l === "ready");
+    using q = Queue.open(n);
+    await q.put("one");
+    expect(q.qsize()).toBe(1);
+    expect(await q.get()).toBe("one");
+    const waiting = q.get();
+    host.process.kill("SIGKILL");
+    await expectCode(() => waiting, "ERR_IPC_CLOSED");
+    await expectCode(() => q.put(1), "ERR_IPC_CLOSED");
+    await expectCode(() => q.getSync({ timeout: 1000 }), "ERR_IPC_CLOSED");
+    await host.exited;
+    await expectCode(() => Queue.open(n), "ERR_IPC_NOT_FOUND");
+    using fresh = Queue.create(n);
+    expect(fresh.empty()).toBe(true);
+  });
+
+  it("a host that never closes still exits on its own (after its pending get) and removes its socket", async () => {
+    const n = name("leave");
+    const child = await runFixture("queue-peer.mjs", ["leave", n, "0"]);
+    expect(child.code).toBe(0);
+    expect(child.stdout).toContain("ERR_IPC_TIMEOUT");
+    await expectCode(() => Queue.open(n), "ERR_IPC_NOT_FOUND");
+    await expectCode(() => Queue.unlink(n), "ERR_IPC_NOT_FOUND");
+  });
+
+  it("Channel stays unsupported", async () => {
+    await expectCode(() => Channel.create(name("ch"), { capacity: 1024 }), "ERR_IPC_UNSUPPORTED");
   });
 });

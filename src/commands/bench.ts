@@ -1,5 +1,6 @@
 /** `ipckit bench`: a short comparison of every transport on this machine, with Node's built-in baselines. */
 import process from "node:process";
+import { backend } from "../backend.js";
 import { TRANSPORTS, available, runCase, type PeerResult } from "../bench/suite.js";
 
 const SMALL = 64;
@@ -33,7 +34,8 @@ export async function runBench(args: string[]): Promise<number> {
       rows.push({ transport: entry.label, note: "not available here (see ipckit doctor)" });
       continue;
     }
-    const fast = entry.feature !== undefined;
+    // ipckit's shared-memory transports get more messages; under the js backend Queue is a socket round trip per item.
+    const fast = entry.feature !== undefined && backend === "native";
     const row: (typeof rows)[number] = { transport: entry.label };
     if (!json) process.stderr.write(`measuring ${entry.label}...\n`);
     const small: PeerResult | undefined = entry.stream
