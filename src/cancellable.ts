@@ -46,3 +46,24 @@ export class FastPath {
     this.#run = 0;
   }
 }
+
+/**
+ * The async form of a queue operation: `now()` (which never waits; undefined when it could not
+ * complete now) while `streak` allows the fast path, else the native wait `wait(cancel)` that
+ * `signal` can end (see `cancellable`).
+ */
+export async function nowOrWait<T, W>(
+  streak: FastPath,
+  binding: Binding,
+  signal: AbortSignal | undefined,
+  now: () => T | undefined,
+  wait: (cancel: NativeCancel) => Promise<W>,
+): Promise<T | W> {
+  signal?.throwIfAborted();
+  if (streak.next()) {
+    const done = now();
+    if (done !== undefined) return done;
+  }
+  streak.reset();
+  return cancellable(binding, signal, wait);
+}

@@ -1,7 +1,8 @@
 import { callNative, nativeFor, type Binding } from "./backend.js";
-import { FastPath, cancellable } from "./cancellable.js";
+import { FastPath, nowOrWait } from "./cancellable.js";
 import { Handle } from "./handle.js";
 import { ReceivePool } from "./receive-pool.js";
+import { receiveUntilClosed } from "./receive-until-closed.js";
 import {
   checkBoolean,
   checkBytes,
@@ -145,10 +146,13 @@ export class MessageQueue extends Handle implements AsyncIterable<MessageQueueMe
     const priority = checkPriority(this.#binding, opts.priority);
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
-    signal?.throwIfAborted();
-    if (this.#streak.next() && callNative(() => this.#calls.trySend(this.#fast, bytes, priority))) return;
-    this.#streak.reset();
-    await cancellable(this.#binding, signal, (cancel) => this.#queue.send(bytes, priority, timeout, cancel));
+    await nowOrWait(
+      this.#streak,
+      this.#binding,
+      signal,
+      () => callNative(() => this.#calls.trySend(this.#fast, bytes, priority)) || undefined,
+      (cancel) => this.#queue.send(bytes, priority, timeout, cancel),
+    );
   }
 
   /** Queues a message, blocking this thread while the queue is full (up to `timeout` ms). */
@@ -176,14 +180,16 @@ export class MessageQueue extends Handle implements AsyncIterable<MessageQueueMe
     const opts = checkOptions<WaitOptions>(options, "receive");
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
-    signal?.throwIfAborted();
-    if (this.#streak.next()) {
-      const message = this.#receiveNow(false, undefined);
-      if (message !== undefined) return message;
-    }
-    this.#streak.reset();
-    const { data, priority } = await cancellable(this.#binding, signal, (cancel) => this.#queue.receive(timeout, cancel));
-    return { data, priority };
+    return nowOrWait(
+      this.#streak,
+      this.#binding,
+      signal,
+      () => this.#receiveNow(false, undefined),
+      async (cancel) => {
+        const { data, priority } = await this.#queue.receive(timeout, cancel);
+        return { data, priority };
+      },
+    );
   }
 
   /** The highest-priority message, blocking this thread while the queue is empty (up to `timeout` ms). */
@@ -208,17 +214,8 @@ export class MessageQueue extends Handle implements AsyncIterable<MessageQueueMe
   }
 
   /** Yields messages as they arrive until the handle is closed (or the loop breaks). */
-  async *[Symbol.asyncIterator](): AsyncIterator<MessageQueueMessage> {
-    while (!this.closed) {
-      let message: MessageQueueMessage;
-      try {
-        message = await this.receive();
-      } catch (error) {
-        if (this.closed) return;
-        throw error;
-      }
-      yield message;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<MessageQueueMessage> {
+    return receiveUntilClosed(this, () => this.receive());
   }
 
   protected describe(): string {

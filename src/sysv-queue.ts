@@ -1,8 +1,9 @@
 import { callNative, nativeFor, type Binding } from "./backend.js";
-import { FastPath, cancellable } from "./cancellable.js";
+import { FastPath, nowOrWait } from "./cancellable.js";
 import { invalidArgument } from "./errors.js";
 import { Handle } from "./handle.js";
 import { ReceivePool } from "./receive-pool.js";
+import { receiveUntilClosed } from "./receive-until-closed.js";
 import type { MessageData, WaitOptions } from "./message-queue.js";
 import {
   checkBoolean,
@@ -152,10 +153,13 @@ export class SysVMessageQueue extends Handle implements AsyncIterable<SysVMessag
     const type = sendType(opts.type);
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
-    signal?.throwIfAborted();
-    if (this.#streak.next() && callNative(() => this.#calls.trySend(this.#fast, bytes, type))) return;
-    this.#streak.reset();
-    await cancellable(this.#binding, signal, (cancel) => this.#queue.send(bytes, type, timeout, cancel));
+    await nowOrWait(
+      this.#streak,
+      this.#binding,
+      signal,
+      () => callNative(() => this.#calls.trySend(this.#fast, bytes, type)) || undefined,
+      (cancel) => this.#queue.send(bytes, type, timeout, cancel),
+    );
   }
 
   /** Queues a message, blocking this thread while the queue is full (up to `timeout` ms). */
@@ -184,14 +188,16 @@ export class SysVMessageQueue extends Handle implements AsyncIterable<SysVMessag
     const type = receiveType(opts.type);
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
-    signal?.throwIfAborted();
-    if (this.#streak.next()) {
-      const message = this.#receiveNow(type, false, undefined);
-      if (message !== undefined) return message;
-    }
-    this.#streak.reset();
-    const message = await cancellable(this.#binding, signal, (cancel) => this.#queue.receive(type, timeout, cancel));
-    return { data: message.data, type: message.type };
+    return nowOrWait(
+      this.#streak,
+      this.#binding,
+      signal,
+      () => this.#receiveNow(type, false, undefined),
+      async (cancel) => {
+        const message = await this.#queue.receive(type, timeout, cancel);
+        return { data: message.data, type: message.type };
+      },
+    );
   }
 
   /** The next message of the selected type, blocking this thread until there is one (up to `timeout` ms). */
@@ -219,17 +225,8 @@ export class SysVMessageQueue extends Handle implements AsyncIterable<SysVMessag
   }
 
   /** Yields messages (any type) as they arrive until the handle is closed (or the loop breaks). */
-  async *[Symbol.asyncIterator](): AsyncIterator<SysVMessage> {
-    while (!this.closed) {
-      let message: SysVMessage;
-      try {
-        message = await this.receive();
-      } catch (error) {
-        if (this.closed) return;
-        throw error;
-      }
-      yield message;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<SysVMessage> {
+    return receiveUntilClosed(this, () => this.receive());
   }
 
   protected describe(): string {

@@ -12,19 +12,14 @@
 //!   syscalls a second.
 
 use crate::error::{last_errno, Code, IpcError, Result};
-use crate::wait::{timeout_error, Stops};
+use crate::wait::Stops;
 use std::cell::RefCell;
 use std::ffi::CString;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::Notify;
 
 pub const HEADER: usize = std::mem::size_of::<libc::c_long>();
-const SPIN: Duration = Duration::from_micros(50);
-const ASYNC_FIRST_SLEEP: Duration = Duration::from_millis(1);
-const ASYNC_MAX_SLEEP: Duration = Duration::from_millis(10);
-const SYNC_FIRST_SLEEP: Duration = Duration::from_micros(50);
-const SYNC_MAX_SLEEP: Duration = Duration::from_millis(5);
 
 fn kernel_limit(file: &str, fallback: u64) -> u64 {
     std::fs::read_to_string(format!("/proc/sys/kernel/{file}"))
@@ -429,66 +424,6 @@ impl SysVQueue {
         self.backoff_sync(deadline, || self.receive_into(buf, mtype, false))
     }
 
-    fn backoff_sync<T>(
-        &self,
-        deadline: Option<Instant>,
-        mut attempt: impl FnMut() -> Result<Option<T>>,
-    ) -> Result<T> {
-        let mut delay = SYNC_FIRST_SLEEP;
-        loop {
-            if let Some(t) = attempt()? {
-                return Ok(t);
-            }
-            let now = Instant::now();
-            let left = deadline.map_or(delay, |d| d.saturating_duration_since(now));
-            if left.is_zero() {
-                return Err(timeout_error(&self.what));
-            }
-            std::thread::sleep(delay.min(left));
-            delay = (delay * 2).min(SYNC_MAX_SLEEP);
-        }
-    }
-
-    /// The async wait loop shared by send and receive (see the module comment).
-    async fn backoff_async<T>(
-        &self,
-        stops: &Stops<'_>,
-        mut attempt: impl FnMut() -> Result<Option<T>>,
-    ) -> Result<T> {
-        stops.check()?;
-        if let Some(t) = attempt()? {
-            return Ok(t);
-        }
-        let spin_until = Instant::now() + SPIN;
-        while Instant::now() < spin_until {
-            tokio::task::yield_now().await;
-            stops.check()?;
-            if let Some(t) = attempt()? {
-                return Ok(t);
-            }
-        }
-        let wakeup = local_wakeup(self.id);
-        let mut delay = ASYNC_FIRST_SLEEP;
-        loop {
-            let notified = wakeup.notified();
-            tokio::pin!(notified);
-            // Registered before the attempt, so a local change right after it is not missed.
-            notified.as_mut().enable();
-            if let Some(t) = attempt()? {
-                return Ok(t);
-            }
-            stops
-                .race(async {
-                    tokio::select! {
-                        _ = notified => {}
-                        _ = tokio::time::sleep(delay) => {}
-                    }
-                })
-                .await?;
-            delay = (delay * 2).min(ASYNC_MAX_SLEEP);
-        }
-    }
-
     pub async fn send(&self, data: &[u8], mtype: i64, stops: &Stops<'_>) -> Result<()> {
         let frame = self.frame(data, mtype)?;
         if self.send_frame(&frame, false)? {
@@ -511,96 +446,7 @@ impl SysVQueue {
     }
 }
 
+mod backoff;
+
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::wait::deadline_after;
-
-    fn private(max_bytes: Option<u64>) -> SysVQueue {
-        open(
-            libc::IPC_PRIVATE,
-            &OpenOptions {
-                create: true,
-                exclusive: true,
-                mode: 0o600,
-                max_bytes,
-            },
-        )
-        .unwrap()
-    }
-
-    fn take(b: &[u8], t: i64) -> (Vec<u8>, i64) {
-        (b.to_vec(), t)
-    }
-
-    #[test]
-    fn type_selection_follows_msgrcv() {
-        let q = private(None);
-        for (data, ty) in [(b"a", 3), (b"b", 1), (b"c", 2), (b"d", 1)] {
-            assert!(q.try_send(data, ty).unwrap());
-        }
-        assert_eq!(q.stats().unwrap().messages, 4);
-        assert_eq!(
-            q.try_receive_with(2, take).unwrap().unwrap(),
-            (b"c".to_vec(), 2)
-        );
-        assert_eq!(
-            q.try_receive_with(-3, take).unwrap().unwrap(),
-            (b"b".to_vec(), 1)
-        );
-        assert_eq!(
-            q.try_receive_with(0, take).unwrap().unwrap(),
-            (b"a".to_vec(), 3)
-        );
-        assert!(q.try_receive_with(5, take).unwrap().is_none());
-        assert_eq!(
-            q.try_receive_with(0, take).unwrap().unwrap(),
-            (b"d".to_vec(), 1)
-        );
-        q.remove().unwrap();
-        assert_eq!(q.try_send(b"x", 1).unwrap_err().code, Code::NotFound);
-    }
-
-    #[test]
-    fn bad_input_and_limits() {
-        let q = private(Some(100));
-        assert_eq!(q.stats().unwrap().max_bytes, 100);
-        assert_eq!(q.try_send(b"x", 0).unwrap_err().code, Code::InvalidArgument);
-        assert_eq!(
-            q.try_send(&vec![0; q.msgmax() + 1], 1).unwrap_err().code,
-            Code::TooLarge
-        );
-        assert!(q.try_send(&[0; 60], 1).unwrap());
-        assert!(!q.try_send(&[0; 60], 1).unwrap());
-        assert_eq!(q.try_send(&[0; 101], 1).unwrap_err().code, Code::TooLarge);
-        let e = q
-            .send_sync(&[0; 60], 1, deadline_after(Some(10.0)))
-            .unwrap_err();
-        assert_eq!(e.code, Code::Timeout);
-        let mut buf = vec![0u8; HEADER + q.msgmax()];
-        let e = q
-            .receive_sync_into(&mut buf, 7, deadline_after(Some(10.0)))
-            .unwrap_err();
-        assert_eq!(e.code, Code::Timeout);
-        q.remove().unwrap();
-        let e = open(
-            libc::IPC_PRIVATE,
-            &OpenOptions {
-                create: true,
-                exclusive: true,
-                mode: 0o600,
-                max_bytes: Some(msgmnb() + 1),
-            },
-        )
-        .unwrap_err();
-        assert_eq!(e.code, Code::Limit);
-        assert_eq!(
-            key_from_path("/", 0).unwrap_err().code,
-            Code::InvalidArgument
-        );
-        assert_eq!(
-            key_from_path("/nonexistent/x", 1).unwrap_err().code,
-            Code::NotFound
-        );
-    }
-}
+mod tests;

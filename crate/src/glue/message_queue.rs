@@ -3,20 +3,21 @@
 use super::cancel::NativeCancel;
 use super::convert::{to_napi, to_u64, OrNapi};
 use super::handles::Table;
-use super::raw_call;
-use crate::error::{Code, IpcError};
+use super::queue_handle::{Handles, Queue, QueueHandle, Shared};
+use super::raw_call::{self, callback};
+use crate::error::IpcError;
 use crate::posix_mq::{self, MessageQueue, OpenOptions};
-use crate::wait::{deadline_after, Cancel, Stops};
+use crate::wait::deadline_after;
 use napi::bindgen_prelude::{Buffer, Object, PromiseRaw, Uint8ArraySlice};
-use napi::{sys, Env};
+use napi::Env;
 use napi_derive::napi;
 use std::cell::Cell;
 use std::sync::Arc;
 
-struct Shared {
-    queue: MessageQueue,
-    /// Raised by close(): every pending async call ends with ERR_IPC_CLOSED.
-    closed: Cancel,
+impl Queue for MessageQueue {
+    fn what(&self) -> &str {
+        MessageQueue::what(self)
+    }
 }
 
 #[napi(object)]
@@ -34,24 +35,12 @@ pub struct MqMessage {
 
 #[napi]
 pub struct NativeMessageQueue {
-    shared: Option<Arc<Shared>>,
-    /// This handle's number in MQ_HANDLES while it is open.
-    id: u32,
+    inner: QueueHandle<MessageQueue>,
 }
 
 impl NativeMessageQueue {
-    fn shared(&self) -> napi::Result<&Arc<Shared>> {
-        self.shared
-            .as_ref()
-            .ok_or_else(|| to_napi(IpcError::new(Code::Closed, "message queue is closed")))
-    }
-}
-
-/// A handle collected without close(): forget its number. Its pending async calls (if any)
-/// hold their own reference and finish normally; the queue closes after them.
-impl Drop for NativeMessageQueue {
-    fn drop(&mut self) {
-        let _ = MQ_HANDLES.try_with(|t| t.remove(self.id));
+    fn shared(&self) -> napi::Result<&Arc<Shared<MessageQueue>>> {
+        self.inner.shared()
     }
 }
 
@@ -74,14 +63,8 @@ impl NativeMessageQueue {
             mode,
         };
         let queue = posix_mq::open(&name, &opts).or_napi()?;
-        let shared = Arc::new(Shared {
-            queue,
-            closed: Cancel::new(),
-        });
-        let id = MQ_HANDLES.with(|t| t.insert(Arc::clone(&shared)));
         Ok(NativeMessageQueue {
-            shared: Some(shared),
-            id,
+            inner: QueueHandle::new(queue, &HANDLES),
         })
     }
 
@@ -115,12 +98,7 @@ impl NativeMessageQueue {
         let deadline = deadline_after(timeout_ms);
         let data = data.to_vec();
         env.spawn_future(async move {
-            let stops = Stops {
-                abort: &abort,
-                closed: &shared.closed,
-                deadline,
-                what: shared.queue.what(),
-            };
+            let stops = shared.stops(&abort, deadline);
             shared.queue.send(&data, priority, &stops).await.or_napi()
         })
     }
@@ -128,8 +106,7 @@ impl NativeMessageQueue {
     /// The handle the hot-path functions (`mqFastPath()`) take. It does not keep the queue open: after close() they fail.
     #[napi]
     pub fn fast_handle(&self) -> napi::Result<u32> {
-        self.shared()?;
-        Ok(self.id)
+        self.inner.fast_handle()
     }
 
     #[napi(ts_return_type = "Promise<MqMessage>")]
@@ -143,12 +120,7 @@ impl NativeMessageQueue {
         let abort = Arc::clone(&cancel.inner);
         let deadline = deadline_after(timeout_ms);
         env.spawn_future(async move {
-            let stops = Stops {
-                abort: &abort,
-                closed: &shared.closed,
-                deadline,
-                what: shared.queue.what(),
-            };
+            let stops = shared.stops(&abort, deadline);
             let (data, priority) = shared.queue.receive(&stops).await.or_napi()?;
             Ok(MqMessage {
                 data: data.into(),
@@ -161,11 +133,7 @@ impl NativeMessageQueue {
     /// descriptor; it closes when the last pending call has let go of it.
     #[napi]
     pub fn close(&mut self) {
-        if let Some(shared) = self.shared.take() {
-            shared.closed.cancel();
-            // During thread teardown the table may already be gone; nothing to remove then.
-            let _ = MQ_HANDLES.try_with(|t| t.remove(self.id));
-        }
+        self.inner.close();
     }
 }
 
@@ -186,15 +154,17 @@ pub fn mq_prio_max() -> u32 {
 // thread is read with `mqLastPriority()` instead of building an object per message.
 
 thread_local! {
-    static MQ_HANDLES: Table<Shared> = Table::default();
+    static MQ_HANDLES: Table<Shared<MessageQueue>> = Table::default();
     static LAST_PRIORITY: Cell<u32> = const { Cell::new(0) };
 }
 
-fn live(handle: u32) -> napi::Result<Arc<Shared>> {
-    MQ_HANDLES
-        .with(|t| t.get(handle))
-        .filter(|s| !s.closed.is_cancelled())
-        .ok_or_else(|| to_napi(IpcError::new(Code::Closed, "message queue is closed")))
+static HANDLES: Handles<MessageQueue> = Handles {
+    table: &MQ_HANDLES,
+    closed_message: "message queue is closed",
+};
+
+fn live(handle: u32) -> napi::Result<Arc<Shared<MessageQueue>>> {
+    HANDLES.live(handle)
 }
 
 fn try_send(handle: u32, data: &[u8], priority: u32) -> napi::Result<bool> {
@@ -249,53 +219,29 @@ fn receive_into(
     })
 }
 
-unsafe extern "C" fn raw_try_send(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    // SAFETY: called by Node-API with this callback's env and info.
-    unsafe {
-        raw_call::run::<3>(env, info, |c| {
-            let handle = c.u32(0, "handle")?;
-            let priority = c.u32(2, "priority")?;
-            let sent = try_send(handle, c.bytes(1, "data")?, priority)?;
-            c.boolean(sent)
-        })
-    }
-}
+callback!(raw_try_send, 3, |c| {
+    let handle = c.u32(0, "handle")?;
+    let priority = c.u32(2, "priority")?;
+    let sent = try_send(handle, c.bytes(1, "data")?, priority)?;
+    c.boolean(sent)
+});
 
-unsafe extern "C" fn raw_send_sync(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    // SAFETY: as in raw_try_send.
-    unsafe {
-        raw_call::run::<4>(env, info, |c| {
-            let handle = c.u32(0, "handle")?;
-            let priority = c.u32(2, "priority")?;
-            let timeout = c.opt_f64(3, "timeoutMs")?;
-            send_sync(handle, c.bytes(1, "data")?, priority, timeout)?;
-            c.undefined()
-        })
-    }
-}
+callback!(raw_send_sync, 4, |c| {
+    let handle = c.u32(0, "handle")?;
+    let priority = c.u32(2, "priority")?;
+    let timeout = c.opt_f64(3, "timeoutMs")?;
+    send_sync(handle, c.bytes(1, "data")?, priority, timeout)?;
+    c.undefined()
+});
 
-unsafe extern "C" fn raw_receive_into(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    // SAFETY: as in raw_try_send.
-    unsafe {
-        raw_call::run::<5>(env, info, |c| {
-            let handle = c.u32(0, "handle")?;
-            let offset = c.u32(2, "offset")?;
-            let wait = c.bool(3, "wait")?;
-            let timeout = c.opt_f64(4, "timeoutMs")?;
-            let n = receive_into(handle, c.bytes(1, "buf")?, offset, wait, timeout)?;
-            c.number(n)
-        })
-    }
-}
+callback!(raw_receive_into, 5, |c| {
+    let handle = c.u32(0, "handle")?;
+    let offset = c.u32(2, "offset")?;
+    let wait = c.bool(3, "wait")?;
+    let timeout = c.opt_f64(4, "timeoutMs")?;
+    let n = receive_into(handle, c.bytes(1, "buf")?, offset, wait, timeout)?;
+    c.number(n)
+});
 
 /// The hot-path functions, as hand-written Node-API callbacks (see glue/raw_call.rs for why).
 /// `receiveInto(handle, buf, offset, wait, timeoutMs)`: see `receive_into` above.

@@ -9,6 +9,8 @@ pub mod futex;
 pub mod handles;
 #[cfg(target_os = "linux")]
 pub mod message_queue;
+#[cfg(target_os = "linux")]
+pub mod queue_handle;
 pub mod raw_call;
 pub mod shared_memory;
 #[cfg(target_os = "linux")]

@@ -217,3 +217,18 @@ pub fn functions<'env>(
     }
     Ok(object)
 }
+
+/// Defines `unsafe extern "C" fn $name(env, info)`, a raw Node-API callback of `$n` arguments
+/// whose body runs under `run` with `$c` the `Call`.
+macro_rules! callback {
+    ($name:ident, $n:literal, |$c:ident| $body:block) => {
+        unsafe extern "C" fn $name(
+            env: napi::sys::napi_env,
+            info: napi::sys::napi_callback_info,
+        ) -> napi::sys::napi_value {
+            // SAFETY: called by Node-API with this callback's env and info.
+            unsafe { $crate::glue::raw_call::run::<$n>(env, info, |$c| $body) }
+        }
+    };
+}
+pub(crate) use callback;

@@ -3,19 +3,21 @@
 use super::cancel::NativeCancel;
 use super::convert::{to_napi, to_u64, OrNapi};
 use super::handles::Table;
-use super::raw_call;
-use crate::error::{Code, IpcError};
+use super::queue_handle::{Handles, Queue, QueueHandle, Shared};
+use super::raw_call::{self, callback};
+use crate::error::IpcError;
 use crate::sysv_mq::{self, OpenOptions, SysVQueue};
-use crate::wait::{deadline_after, Cancel, Stops};
+use crate::wait::deadline_after;
 use napi::bindgen_prelude::{Buffer, Object, PromiseRaw, Uint8ArraySlice};
-use napi::{sys, Env};
+use napi::Env;
 use napi_derive::napi;
 use std::cell::Cell;
 use std::sync::Arc;
 
-struct Shared {
-    queue: SysVQueue,
-    closed: Cancel,
+impl Queue for SysVQueue {
+    fn what(&self) -> &str {
+        SysVQueue::what(self)
+    }
 }
 
 #[napi(object)]
@@ -45,36 +47,12 @@ fn to_type(value: f64) -> napi::Result<i64> {
 
 #[napi]
 pub struct NativeSysVQueue {
-    shared: Option<Arc<Shared>>,
-    /// This handle's number in SYSV_HANDLES while it is open.
-    id: u32,
+    inner: QueueHandle<SysVQueue>,
 }
 
 impl NativeSysVQueue {
-    fn shared(&self) -> napi::Result<&Arc<Shared>> {
-        self.shared.as_ref().ok_or_else(|| {
-            to_napi(IpcError::new(
-                Code::Closed,
-                "SysV message queue handle is closed",
-            ))
-        })
-    }
-
-    fn stops<'a>(shared: &'a Shared, abort: &'a Cancel, timeout_ms: Option<f64>) -> Stops<'a> {
-        Stops {
-            abort,
-            closed: &shared.closed,
-            deadline: deadline_after(timeout_ms),
-            what: shared.queue.what(),
-        }
-    }
-}
-
-/// A handle collected without close(): forget its number. Its pending async calls (if any)
-/// hold their own reference and finish normally; the queue closes after them.
-impl Drop for NativeSysVQueue {
-    fn drop(&mut self) {
-        let _ = SYSV_HANDLES.try_with(|t| t.remove(self.id));
+    fn shared(&self) -> napi::Result<&Arc<Shared<SysVQueue>>> {
+        self.inner.shared()
     }
 }
 
@@ -95,14 +73,8 @@ impl NativeSysVQueue {
             max_bytes: max_bytes.map(|n| to_u64(n, "maxBytes")).transpose()?,
         };
         let queue = sysv_mq::open(key, &opts).or_napi()?;
-        let shared = Arc::new(Shared {
-            queue,
-            closed: Cancel::new(),
-        });
-        let id = SYSV_HANDLES.with(|t| t.insert(Arc::clone(&shared)));
         Ok(NativeSysVQueue {
-            shared: Some(shared),
-            id,
+            inner: QueueHandle::new(queue, &HANDLES),
         })
     }
 
@@ -151,7 +123,7 @@ impl NativeSysVQueue {
         let abort = Arc::clone(&cancel.inner);
         let data = data.to_vec();
         env.spawn_future(async move {
-            let stops = Self::stops(&shared, &abort, timeout_ms);
+            let stops = shared.stops(&abort, deadline_after(timeout_ms));
             shared.queue.send(&data, mtype, &stops).await.or_napi()
         })
     }
@@ -160,8 +132,7 @@ impl NativeSysVQueue {
     /// queue handle open.
     #[napi]
     pub fn fast_handle(&self) -> napi::Result<u32> {
-        self.shared()?;
-        Ok(self.id)
+        self.inner.fast_handle()
     }
 
     #[napi(ts_return_type = "Promise<SysVMessage>")]
@@ -176,7 +147,7 @@ impl NativeSysVQueue {
         let shared = Arc::clone(self.shared()?);
         let abort = Arc::clone(&cancel.inner);
         env.spawn_future(async move {
-            let stops = Self::stops(&shared, &abort, timeout_ms);
+            let stops = shared.stops(&abort, deadline_after(timeout_ms));
             let (data, ty) = shared.queue.receive(mtype, &stops).await.or_napi()?;
             Ok(SysVMessage {
                 data: data.into(),
@@ -187,11 +158,7 @@ impl NativeSysVQueue {
 
     #[napi]
     pub fn close(&mut self) {
-        if let Some(shared) = self.shared.take() {
-            shared.closed.cancel();
-            // During thread teardown the table may already be gone; nothing to remove then.
-            let _ = SYSV_HANDLES.try_with(|t| t.remove(self.id));
-        }
+        self.inner.close();
     }
 }
 
@@ -204,20 +171,17 @@ pub fn sysv_key_from_path(path: String, project_id: u32) -> napi::Result<i32> {
 // The hot path, as free functions over a numeric handle (see glue/handles.rs for why).
 
 thread_local! {
-    static SYSV_HANDLES: Table<Shared> = Table::default();
+    static SYSV_HANDLES: Table<Shared<SysVQueue>> = Table::default();
     static LAST_TYPE: Cell<f64> = const { Cell::new(0.0) };
 }
 
-fn live(handle: u32) -> napi::Result<Arc<Shared>> {
-    SYSV_HANDLES
-        .with(|t| t.get(handle))
-        .filter(|s| !s.closed.is_cancelled())
-        .ok_or_else(|| {
-            to_napi(IpcError::new(
-                Code::Closed,
-                "SysV message queue handle is closed",
-            ))
-        })
+static HANDLES: Handles<SysVQueue> = Handles {
+    table: &SYSV_HANDLES,
+    closed_message: "SysV message queue handle is closed",
+};
+
+fn live(handle: u32) -> napi::Result<Arc<Shared<SysVQueue>>> {
+    HANDLES.live(handle)
 }
 
 fn try_send(handle: u32, data: &[u8], mtype: f64) -> napi::Result<bool> {
@@ -270,54 +234,30 @@ fn receive_into(
     })
 }
 
-unsafe extern "C" fn raw_try_send(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    // SAFETY: called by Node-API with this callback's env and info.
-    unsafe {
-        raw_call::run::<3>(env, info, |c| {
-            let handle = c.u32(0, "handle")?;
-            let mtype = c.f64(2, "type")?;
-            let sent = try_send(handle, c.bytes(1, "data")?, mtype)?;
-            c.boolean(sent)
-        })
-    }
-}
+callback!(raw_try_send, 3, |c| {
+    let handle = c.u32(0, "handle")?;
+    let mtype = c.f64(2, "type")?;
+    let sent = try_send(handle, c.bytes(1, "data")?, mtype)?;
+    c.boolean(sent)
+});
 
-unsafe extern "C" fn raw_send_sync(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    // SAFETY: as in raw_try_send.
-    unsafe {
-        raw_call::run::<4>(env, info, |c| {
-            let handle = c.u32(0, "handle")?;
-            let mtype = c.f64(2, "type")?;
-            let timeout = c.opt_f64(3, "timeoutMs")?;
-            send_sync(handle, c.bytes(1, "data")?, mtype, timeout)?;
-            c.undefined()
-        })
-    }
-}
+callback!(raw_send_sync, 4, |c| {
+    let handle = c.u32(0, "handle")?;
+    let mtype = c.f64(2, "type")?;
+    let timeout = c.opt_f64(3, "timeoutMs")?;
+    send_sync(handle, c.bytes(1, "data")?, mtype, timeout)?;
+    c.undefined()
+});
 
-unsafe extern "C" fn raw_receive_into(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    // SAFETY: as in raw_try_send.
-    unsafe {
-        raw_call::run::<6>(env, info, |c| {
-            let handle = c.u32(0, "handle")?;
-            let offset = c.u32(2, "offset")?;
-            let mtype = c.f64(3, "type")?;
-            let wait = c.bool(4, "wait")?;
-            let timeout = c.opt_f64(5, "timeoutMs")?;
-            let n = receive_into(handle, c.bytes(1, "buf")?, offset, mtype, wait, timeout)?;
-            c.number(n)
-        })
-    }
-}
+callback!(raw_receive_into, 6, |c| {
+    let handle = c.u32(0, "handle")?;
+    let offset = c.u32(2, "offset")?;
+    let mtype = c.f64(3, "type")?;
+    let wait = c.bool(4, "wait")?;
+    let timeout = c.opt_f64(5, "timeoutMs")?;
+    let n = receive_into(handle, c.bytes(1, "buf")?, offset, mtype, wait, timeout)?;
+    c.number(n)
+});
 
 /// The hot-path functions, as hand-written Node-API callbacks (see glue/raw_call.rs for why).
 /// `receiveInto(handle, buf, offset, type, wait, timeoutMs)`: see `receive_into` above.
