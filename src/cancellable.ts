@@ -67,3 +67,18 @@ export async function nowOrWait<T, W>(
   streak.reset();
   return cancellable(binding, signal, wait);
 }
+
+/** Waits `ms` unless the signal fires first. */
+export function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,5 +1,6 @@
 import { unlinkSync } from "node:fs";
 import { backend, callNative, callNativeAsync, nativeFor, unsupported, capabilities } from "./backend.js";
+import { pause } from "./cancellable.js";
 import { toBytes } from "./codec.js";
 import { IpcError, invalidArgument } from "./errors.js";
 import { checkIsFifo, createFifo, openReaderJs, openWriterJs, type FifoSink, type FifoSource } from "./fallback/fifo.js";
@@ -33,20 +34,6 @@ function aborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
 }
 
-/** Waits `ms` unless the signal fires first. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 function nativeSource(reader: InstanceType<ReturnType<typeof nativeFor>["NativeFifoReader"]>): FifoSource {
   return {

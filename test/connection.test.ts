@@ -1,35 +1,26 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Connection, Pipe, backend, capabilities, connect, listen, spawnWithConnection, type CodecName, type Listener } from "../dist/index.js";
-import { expectCode, fixturePath, runFixture, runtime, runtimeCommand, spawnFixture, uniqueName, type Child } from "./helpers.js";
+import { cleanupAfterEach, expectCode, fixturePath, runFixture, runtime, runtimeCommand, spawnFixture, uniqueName, type Child } from "./helpers.js";
 
-const cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const fn of cleanup.splice(0).reverse()) {
-    try {
-      fn();
-    } catch {
-      // already gone
-    }
-  }
-});
+const cleanup = cleanupAfterEach();
 
 /** A socket path under /tmp, short enough for every runtime, removed after the test. */
 function socketPath(tag: string): string {
   const path = `/tmp/${uniqueName(`ipckit-${tag}`)}.sock`;
-  cleanup.push(() => rmSync(path, { force: true }));
+  cleanup.add(() => rmSync(path, { force: true }));
   return path;
 }
 
 function track<T extends { close(): void }>(handle: T): T {
-  cleanup.push(() => handle.close());
+  cleanup.add(() => handle.close());
   return handle;
 }
 
 function child(c: Child): Child {
-  cleanup.push(() => c.process.kill("SIGKILL"));
+  cleanup.add(() => c.process.kill("SIGKILL"));
   return c;
 }
 
@@ -328,7 +319,7 @@ describe("Pipe to a child", () => {
   it("hands one end to a child through a stdio slot; Connection.fromFd continues there", async () => {
     const [command, args] = runtimeCommand(fixturePath("conn-child.mjs"));
     const { child: proc, connection } = await spawnWithConnection(command, args, { stdio: ["ignore", "pipe", "inherit"] });
-    cleanup.push(() => proc.kill("SIGKILL"));
+    cleanup.add(() => proc.kill("SIGKILL"));
     track(connection);
     let out = "";
     proc.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));

@@ -1,28 +1,19 @@
 import { rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import process from "node:process";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Fifo, backend, capabilities, type FifoReader, type FifoWriter } from "../dist/index.js";
-import { expectCode, spawnFixture, uniqueName } from "./helpers.js";
+import { cleanupAfterEach, expectCode, spawnFixture, uniqueName } from "./helpers.js";
 
-const cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const fn of cleanup.splice(0).reverse()) {
-    try {
-      fn();
-    } catch {
-      // already gone
-    }
-  }
-});
+const cleanup = cleanupAfterEach();
 
 function fifoPath(tag: string): string {
   const path = `/tmp/${uniqueName(`ipckit-fifo-${tag}`)}`;
-  cleanup.push(() => rmSync(path, { force: true }));
+  cleanup.add(() => rmSync(path, { force: true }));
   return path;
 }
 
 function track<T extends { close(): void }>(handle: T): T {
-  cleanup.push(() => handle.close());
+  cleanup.add(() => handle.close());
   return handle;
 }
 
@@ -98,7 +89,7 @@ describe.runIf(process.platform !== "win32")(`Fifo (${backend} backend)`, () => 
     if (backend === "js") await expect(reading).rejects.toMatchObject({ name: "AbortError" });
     else {
       // Natively the reader opened at once; its read waits until closed.
-      cleanup.splice(0).reverse().forEach((fn) => fn());
+      cleanup.runAll();
       await expectCode(() => reading, "ERR_IPC_CLOSED");
     }
     // After aborts, a real pair still opens.

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process"
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
+import { afterEach } from "vitest";
 
 /** A name no other test (or concurrent run) uses: prefix, pid and random bits. */
 export function uniqueName(prefix: string): string {
@@ -94,4 +95,20 @@ export async function expectCode(fn: () => unknown, code: string): Promise<Error
     throw new Error(`expected IpcError ${code}, got ${e.name} ${e.code}: ${e.message}`);
   }
   return e;
+}
+
+/** Undo steps for the current test: `add` them as you make things; they run after it (last first), even if one throws. */
+export function cleanupAfterEach(): { add(undo: () => void): void; runAll(): void } {
+  const steps: (() => void)[] = [];
+  const runAll = (): void => {
+    for (const step of steps.splice(0).reverse()) {
+      try {
+        step();
+      } catch {
+        // already gone
+      }
+    }
+  };
+  afterEach(runAll);
+  return { add: (undo) => void steps.push(undo), runAll };
 }

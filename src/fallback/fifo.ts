@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import process from "node:process";
+import { pause } from "../cancellable.js";
 import { IpcError } from "../errors.js";
 
 /**
@@ -62,17 +63,7 @@ async function openWriterPolling(path: string, signal: AbortSignal | undefined):
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENXIO") throw fsError(error, `open ${path}`);
     }
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(signal!.reason);
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, delay);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    await pause(delay, signal);
   }
 }
 

@@ -1,6 +1,11 @@
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import type { MainRequest, QueueWorkerData } from "./queue-worker.js";
 import { Op, errorReply, type OpCode, type Reply } from "./queue-protocol.js";
+import nativeRequire from "../native/require.cjs";
+
+// Resolved through the require anchored in dist/native/ (no import.meta: the CJS build shares this file);
+// both builds start the same ESM worker.
+const QUEUE_WORKER = nativeRequire.resolve("../fallback/queue-worker.js");
 
 /**
  * The main thread's side of a queue worker. `call` posts a request and resolves on the reply;
@@ -24,7 +29,7 @@ export class WorkerBridge {
     this.#port = port1;
     // Only receiveMessageOnPort reads it: it must not hold the event loop open.
     this.#port.unref();
-    this.#worker = new Worker(new URL("./queue-worker.js", import.meta.url), {
+    this.#worker = new Worker(QUEUE_WORKER, {
       workerData: { ...data, sab, port: port2 } satisfies QueueWorkerData,
       transferList: [port2],
     });
