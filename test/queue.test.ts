@@ -204,3 +204,14 @@ describe.runIf(backend === "js")("Queue (js backend: hosted by its creator)", ()
     await expectCode(() => Channel.create(name("ch"), { capacity: 1024 }), "ERR_IPC_UNSUPPORTED");
   });
 });
+
+describe.runIf(runtime === "node")("Queue from `node -e` (the worker must not inherit the eval'd code)", () => {
+  it("puts and gets in a program given on the command line", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const dist = new URL("../dist/index.js", import.meta.url).href;
+    const code = `import { Queue } from ${JSON.stringify(dist)}; const q = Queue.create(${JSON.stringify(name("eval"))}); q.putSync({ n: 7 }); console.log(JSON.stringify(q.getSync())); q.close();`;
+    const r = spawnSync("node", ["--input-type=module", "-e", code], { encoding: "utf8", timeout: 20_000, env: process.env });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe('{"n":7}');
+  });
+});

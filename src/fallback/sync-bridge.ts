@@ -30,6 +30,8 @@ export class WorkerBridge {
     // Only receiveMessageOnPort reads it: it must not hold the event loop open.
     this.#port.unref();
     this.#worker = new Worker(QUEUE_WORKER, {
+      // Not the parent's flags: under `node -e` they carry the eval'd code, which would run instead.
+      execArgv: [],
       workerData: { ...data, sab, port: port2 } satisfies QueueWorkerData,
       transferList: [port2],
     });
