@@ -1,10 +1,14 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { afterAll } from "vitest";
+import { mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixturePath } from "./helpers.js";
 
 const built = new Map<string, string>();
+const dir = join(tmpdir(), `ipckit-cc-${process.pid}`);
+// Vitest ends its workers without an "exit" event, so the programs go when the importing file's tests end.
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
  * Compiles test/fixtures/<source> with the system C compiler (once per test file) and returns
@@ -17,7 +21,6 @@ export function compileC(source: string, libs: string[] = []): string {
   if (probe.error !== undefined || probe.status !== 0) {
     throw new Error(`interop tests need a C compiler on PATH as "cc" (install gcc or clang): ${String(probe.error ?? probe.stderr)}`);
   }
-  const dir = join(tmpdir(), `ipckit-cc-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   const out = join(dir, source.replace(/\.c$/, ""));
   execFileSync("cc", ["-O2", "-Wall", "-o", out, fixturePath(source), ...libs], { stdio: "pipe" });
