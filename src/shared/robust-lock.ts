@@ -10,6 +10,12 @@ export const LOCKED_OWNER_DIED = 2;
 export const TIMED_OUT = 0;
 export type LockOutcome = typeof LOCKED | typeof LOCKED_OWNER_DIED | typeof TIMED_OUT;
 
+/** When one sleep ends: the deadline, or sooner, so a dead owner is noticed within a liveness slice. */
+function sliceEnd(deadline: number | undefined): number {
+  const slice = performance.now() + LIVENESS_SLICE_MS;
+  return deadline === undefined ? slice : Math.min(deadline, slice);
+}
+
 /**
  * A process-owned robust lock on two words (LAYOUT.md "Robust lock"): the lock word holds the
  * owner's pid; a waiter that finds the owner dead takes the lock over with a CAS on that exact
@@ -67,7 +73,7 @@ export class RobustLock {
       let timedOut = false;
       try {
         if (owner !== 0) {
-          const slice = deadline === undefined ? performance.now() + LIVENESS_SLICE_MS : Math.min(deadline, performance.now() + LIVENESS_SLICE_MS);
+          const slice = sliceEnd(deadline);
           this.#w.waitSync(this.#lock, owner, slice);
           timedOut = deadline !== undefined && performance.now() >= deadline;
         }
@@ -92,7 +98,7 @@ export class RobustLock {
       let timedOut = false;
       try {
         if (owner !== 0) {
-          const slice = deadline === undefined ? performance.now() + LIVENESS_SLICE_MS : Math.min(deadline, performance.now() + LIVENESS_SLICE_MS);
+          const slice = sliceEnd(deadline);
           await this.#w.waitAsync(this.#lock, owner, slice, signal);
           timedOut = deadline !== undefined && performance.now() >= deadline;
         }
